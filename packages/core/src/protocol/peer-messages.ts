@@ -1,0 +1,458 @@
+/**
+ * Relay-to-relay ("peer") protocol, version 1.
+ *
+ * Every message is one binary WebSocket frame: `varUint type`, then the
+ * fields below, and nothing after them (leftover bytes are an error).
+ *
+ *   type  message                fields
+ *   0     hello                  varUint version, varString relayId, varString region,
+ *                                varString policyHash, float64 time, varUint8Array nonce,
+ *                                varUint8Array auth
+ *   1     catchup-request        varUint sinceSeq
+ *   2     catchup-done           varUint upToSeq
+ *   3     sync-step1             varString doc, varUint8Array stateVector
+ *   4     sync-step2             varString doc, varUint8Array update, varUint seq
+ *   5     delta                  varString doc, varUint8Array update, varString originRegion,
+ *                                float64 originTime, varUint seq
+ *   6     ack                    varUint seq
+ *   7     digest                 varUint count (= PEER_DIGEST_BUCKETS), count × varUint8Array hash
+ *   8     digest-bucket-request  varUint bucket
+ *   9     digest-bucket          varUint bucket, varUint count, count × (varString doc, varUint8Array hash)
+ *   10    refused                varString doc, varString reason
+ *   11    batch                  uint8 flags (bit 0: payload is deflate-raw), varUint8Array payload
+ *
+ *   batch payload (after inflating): varUint count, count × varUint8Array message
+ *
+ * varUint is lib0's 7-bit little-endian varint (at most 53 bits here);
+ * varString is a varUint byte length then strict UTF-8; float64 is IEEE 754
+ * big-endian. The type and version of hello never move, so any future
+ * version can still be read far enough to be refused (see readHelloVersion).
+ *
+ * Decoded byte fields (update, stateVector, nonce, auth, hashes, payload) are
+ * subarray views of the input, not copies: a caller that keeps one beyond the
+ * life of the input buffer, or hands the buffer to someone who mutates it,
+ * must copy it first. Views keep hot-path decoding allocation-free.
+ */
+import * as encoding from 'lib0/encoding'
+import { DecodeError, MeridianError } from '../errors.js'
+import { SafeReader } from './reader.js'
+
+export const PEER_PROTOCOL_VERSION = 1
+
+export const PeerMessageType = {
+  Hello: 0, CatchupRequest: 1, CatchupDone: 2, SyncStep1: 3, SyncStep2: 4, Delta: 5,
+  Ack: 6, Digest: 7, DigestBucketRequest: 8, DigestBucket: 9, Refused: 10, Batch: 11,
+} as const
+export type PeerMessageTypeValue = (typeof PeerMessageType)[keyof typeof PeerMessageType]
+
+/** Anti-entropy splits the document space into this many buckets (see digestBucketOf). */
+export const PEER_DIGEST_BUCKETS = 256
+/** Relay ids and region names: short, because they appear in every delta and every log line. */
+export const PEER_MAX_ID_BYTES = 64
+export const PEER_MAX_POLICY_HASH_BYTES = 128
+/** Room for any digest or MAC up to SHA-512 / HMAC-SHA-512. */
+export const PEER_MAX_HASH_BYTES = 64
+/** A nonce shorter than 8 bytes is too easy to collide for replay detection. */
+export const PEER_MIN_NONCE_BYTES = 8
+export const PEER_MAX_NONCE_BYTES = 64
+export const BATCH_FLAG_COMPRESSED = 0x01
+
+export interface HelloMessage {
+  type: 'hello'
+  version: number
+  relayId: string
+  region: string
+  policyHash: string
+  /** Sender's wall clock, ms since the epoch (float64). */
+  time: number
+  nonce: Uint8Array
+  /** MAC computed by the server over helloSigningBytes; core never checks it. */
+  auth: Uint8Array
+}
+export interface DigestEntry {
+  doc: string
+  hash: Uint8Array
+}
+export type PeerMessage =
+  | HelloMessage
+  | { type: 'catchup-request'; sinceSeq: number }
+  | { type: 'catchup-done'; upToSeq: number }
+  | { type: 'sync-step1'; doc: string; stateVector: Uint8Array }
+  | { type: 'sync-step2'; doc: string; update: Uint8Array; seq: number }
+  | { type: 'delta'; doc: string; update: Uint8Array; originRegion: string; originTime: number; seq: number }
+  | { type: 'ack'; seq: number }
+  | { type: 'digest'; buckets: Uint8Array[] }
+  | { type: 'digest-bucket-request'; bucket: number }
+  | { type: 'digest-bucket'; bucket: number; entries: DigestEntry[] }
+  | { type: 'refused'; doc: string; reason: string }
+  | { type: 'batch'; compressed: boolean; payload: Uint8Array }
+export type PeerMessageKind = PeerMessage['type']
+export type PeerMessageOf<K extends PeerMessageKind> = Extract<PeerMessage, { type: K }>
+export type HelloFields = Omit<HelloMessage, 'type' | 'auth'>
+
+export interface PeerDecodeLimits {
+  /** Largest byte field (update, state vector, batch payload). Over it: 'bad-length'. */
+  maxPayloadBytes?: number
+  /** Largest doc name or refusal reason, in UTF-8 bytes. Over it: 'bad-length'. */
+  maxStringBytes?: number
+  /** Most entries in a digest bucket. Over it: 'bad-length'. */
+  maxListLength?: number
+  /** Most inner messages in one batch. Over it: 'bad-length'. */
+  maxBatchMessages?: number
+  /** Largest whole message; over it: 'too-large' before anything is read. */
+  maxMessageBytes?: number
+}
+
+export const DEFAULT_PEER_LIMITS: Readonly<Required<PeerDecodeLimits>> = Object.freeze({
+  maxPayloadBytes: 64 * 1024 * 1024,
+  maxStringBytes: 4096,
+  maxListLength: 100_000,
+  maxBatchMessages: 10_000,
+  // The WebSocket layer caps frame size; this is a second, optional fence.
+  maxMessageBytes: Number.MAX_SAFE_INTEGER,
+})
+
+export const resolvePeerLimits = (limits?: PeerDecodeLimits): Readonly<Required<PeerDecodeLimits>> => {
+  if (limits === undefined) return DEFAULT_PEER_LIMITS
+  const d = DEFAULT_PEER_LIMITS
+  return {
+    maxPayloadBytes: limits.maxPayloadBytes ?? d.maxPayloadBytes, maxStringBytes: limits.maxStringBytes ?? d.maxStringBytes,
+    maxListLength: limits.maxListLength ?? d.maxListLength, maxBatchMessages: limits.maxBatchMessages ?? d.maxBatchMessages,
+    maxMessageBytes: limits.maxMessageBytes ?? d.maxMessageBytes,
+  }
+}
+
+// ---- encoding ---------------------------------------------------------------
+// Encoders check values cheaply: lib0 would silently write garbage for a
+// negative or fractional varint, and TextEncoder would silently turn a lone
+// surrogate into U+FFFD, renaming a document on the far side.
+
+const utf8Encoder = new TextEncoder()
+const loneSurrogate = /\p{Surrogate}/u
+
+const invalid = (message: string): MeridianError => new MeridianError('bad-value', `peer message: ${message}`)
+
+const writeStr = (enc: encoding.Encoder, field: string, value: string, minBytes: number, maxBytes: number): void => {
+  if (loneSurrogate.test(value)) throw invalid(`${field} contains a lone surrogate (not encodable as UTF-8)`)
+  const bytes = utf8Encoder.encode(value)
+  if (bytes.length < minBytes || bytes.length > maxBytes) {
+    throw invalid(`${field} must be ${minBytes}..${maxBytes} UTF-8 bytes, got ${bytes.length}`)
+  }
+  encoding.writeVarUint8Array(enc, bytes)
+}
+
+const writeSeq = (enc: encoding.Encoder, field: string, value: number): void => {
+  if (!Number.isSafeInteger(value) || value < 0) throw invalid(`${field} must be a non-negative safe integer, got ${value}`)
+  encoding.writeVarUint(enc, value)
+}
+
+const writeTime = (enc: encoding.Encoder, field: string, value: number): void => {
+  if (!Number.isFinite(value)) throw invalid(`${field} must be finite, got ${value}`)
+  encoding.writeFloat64(enc, value)
+}
+
+const writeBytes = (enc: encoding.Encoder, field: string, value: Uint8Array, minBytes: number, maxBytes: number): void => {
+  if (value.length < minBytes || value.length > maxBytes) {
+    throw invalid(`${field} must be ${minBytes}..${maxBytes} bytes, got ${value.length}`)
+  }
+  encoding.writeVarUint8Array(enc, value)
+}
+
+const ANY = Number.MAX_SAFE_INTEGER
+
+const start = (type: PeerMessageTypeValue): encoding.Encoder => {
+  const enc = encoding.createEncoder()
+  encoding.writeVarUint(enc, type)
+  return enc
+}
+
+const writeHelloBody = (enc: encoding.Encoder, h: HelloFields): void => {
+  if (!Number.isSafeInteger(h.version) || h.version < 1) throw invalid(`version must be a positive integer, got ${h.version}`)
+  encoding.writeVarUint(enc, h.version)
+  writeStr(enc, 'relayId', h.relayId, 1, PEER_MAX_ID_BYTES)
+  writeStr(enc, 'region', h.region, 1, PEER_MAX_ID_BYTES)
+  writeStr(enc, 'policyHash', h.policyHash, 0, PEER_MAX_POLICY_HASH_BYTES)
+  writeTime(enc, 'time', h.time)
+  writeBytes(enc, 'nonce', h.nonce, PEER_MIN_NONCE_BYTES, PEER_MAX_NONCE_BYTES)
+}
+
+export const encodeHello = (hello: Omit<HelloMessage, 'type'>): Uint8Array => {
+  const enc = start(PeerMessageType.Hello)
+  writeHelloBody(enc, hello)
+  writeBytes(enc, 'auth', hello.auth, 1, PEER_MAX_HASH_BYTES)
+  return encoding.toUint8Array(enc)
+}
+
+/** Separates these bytes from anything else the same secret might ever MAC. */
+const HELLO_SIGNING_CONTEXT = 'meridian/peer-hello/v1'
+
+/**
+ * The canonical bytes the server's MAC over a hello covers: a context label,
+ * then the hello's fields in wire order (each length-prefixed, so distinct
+ * field values can never produce the same bytes). A responder passes the
+ * nonce of the hello it answers as `answering`, binding its reply to that
+ * handshake so the reply cannot be replayed into another one; the initiator
+ * leaves it empty.
+ */
+export const helloSigningBytes = (msg: HelloFields, answering: Uint8Array = new Uint8Array(0)): Uint8Array => {
+  const enc = encoding.createEncoder()
+  encoding.writeVarString(enc, HELLO_SIGNING_CONTEXT)
+  writeHelloBody(enc, msg)
+  writeBytes(enc, 'answering', answering, 0, PEER_MAX_NONCE_BYTES)
+  return encoding.toUint8Array(enc)
+}
+
+const seqOnly = (type: PeerMessageTypeValue, field: string, seq: number): Uint8Array => {
+  const enc = start(type)
+  writeSeq(enc, field, seq)
+  return encoding.toUint8Array(enc)
+}
+
+export const encodeCatchupRequest = (sinceSeq: number): Uint8Array => seqOnly(PeerMessageType.CatchupRequest, 'sinceSeq', sinceSeq)
+export const encodeCatchupDone = (upToSeq: number): Uint8Array => seqOnly(PeerMessageType.CatchupDone, 'upToSeq', upToSeq)
+export const encodeAck = (seq: number): Uint8Array => seqOnly(PeerMessageType.Ack, 'seq', seq)
+
+export const encodeSyncStep1 = (doc: string, stateVector: Uint8Array): Uint8Array => {
+  const enc = start(PeerMessageType.SyncStep1)
+  writeStr(enc, 'doc', doc, 1, ANY)
+  encoding.writeVarUint8Array(enc, stateVector)
+  return encoding.toUint8Array(enc)
+}
+
+export const encodeSyncStep2 = (doc: string, update: Uint8Array, seq = 0): Uint8Array => {
+  const enc = start(PeerMessageType.SyncStep2)
+  writeStr(enc, 'doc', doc, 1, ANY)
+  encoding.writeVarUint8Array(enc, update)
+  writeSeq(enc, 'seq', seq)
+  return encoding.toUint8Array(enc)
+}
+
+export const encodeDelta = (doc: string, update: Uint8Array, originRegion: string, originTime: number, seq: number): Uint8Array => {
+  const enc = start(PeerMessageType.Delta)
+  writeStr(enc, 'doc', doc, 1, ANY)
+  encoding.writeVarUint8Array(enc, update)
+  writeStr(enc, 'originRegion', originRegion, 1, PEER_MAX_ID_BYTES)
+  writeTime(enc, 'originTime', originTime)
+  writeSeq(enc, 'seq', seq)
+  return encoding.toUint8Array(enc)
+}
+
+export const encodeDigest = (buckets: readonly Uint8Array[]): Uint8Array => {
+  if (buckets.length !== PEER_DIGEST_BUCKETS) throw invalid(`digest needs ${PEER_DIGEST_BUCKETS} buckets, got ${buckets.length}`)
+  const enc = start(PeerMessageType.Digest)
+  encoding.writeVarUint(enc, buckets.length)
+  for (const hash of buckets) writeBytes(enc, 'bucket hash', hash, 0, PEER_MAX_HASH_BYTES)
+  return encoding.toUint8Array(enc)
+}
+
+const writeBucket = (enc: encoding.Encoder, bucket: number): void => {
+  if (!Number.isInteger(bucket) || bucket < 0 || bucket >= PEER_DIGEST_BUCKETS) {
+    throw invalid(`bucket must be an integer in 0..${PEER_DIGEST_BUCKETS - 1}, got ${bucket}`)
+  }
+  encoding.writeVarUint(enc, bucket)
+}
+
+export const encodeDigestBucketRequest = (bucket: number): Uint8Array => {
+  const enc = start(PeerMessageType.DigestBucketRequest)
+  writeBucket(enc, bucket)
+  return encoding.toUint8Array(enc)
+}
+
+export const encodeDigestBucket = (bucket: number, entries: readonly DigestEntry[]): Uint8Array => {
+  const enc = start(PeerMessageType.DigestBucket)
+  writeBucket(enc, bucket)
+  encoding.writeVarUint(enc, entries.length)
+  for (const e of entries) {
+    writeStr(enc, 'doc', e.doc, 1, ANY)
+    writeBytes(enc, 'doc hash', e.hash, 0, PEER_MAX_HASH_BYTES)
+  }
+  return encoding.toUint8Array(enc)
+}
+
+export const encodeRefused = (doc: string, reason: string): Uint8Array => {
+  const enc = start(PeerMessageType.Refused)
+  writeStr(enc, 'doc', doc, 1, ANY)
+  writeStr(enc, 'reason', reason, 0, ANY)
+  return encoding.toUint8Array(enc)
+}
+
+/** `payload` is encodeBatchPayload's output, deflated by the caller when `compressed`. */
+export const encodeBatch = (compressed: boolean, payload: Uint8Array): Uint8Array => {
+  const enc = start(PeerMessageType.Batch)
+  encoding.writeUint8(enc, compressed ? BATCH_FLAG_COMPRESSED : 0)
+  encoding.writeVarUint8Array(enc, payload)
+  return encoding.toUint8Array(enc)
+}
+
+export const encodePeerMessage = (msg: PeerMessage): Uint8Array => {
+  switch (msg.type) {
+    case 'hello': return encodeHello(msg)
+    case 'catchup-request': return encodeCatchupRequest(msg.sinceSeq)
+    case 'catchup-done': return encodeCatchupDone(msg.upToSeq)
+    case 'sync-step1': return encodeSyncStep1(msg.doc, msg.stateVector)
+    case 'sync-step2': return encodeSyncStep2(msg.doc, msg.update, msg.seq)
+    case 'delta': return encodeDelta(msg.doc, msg.update, msg.originRegion, msg.originTime, msg.seq)
+    case 'ack': return encodeAck(msg.seq)
+    case 'digest': return encodeDigest(msg.buckets)
+    case 'digest-bucket-request': return encodeDigestBucketRequest(msg.bucket)
+    case 'digest-bucket': return encodeDigestBucket(msg.bucket, msg.entries)
+    case 'refused': return encodeRefused(msg.doc, msg.reason)
+    case 'batch': return encodeBatch(msg.compressed, msg.payload)
+  }
+}
+
+/**
+ * Which digest bucket a document belongs to: 32-bit FNV-1a over the name's
+ * UTF-8 bytes, modulo PEER_DIGEST_BUCKETS. Part of the protocol: both relays
+ * must agree on it, so it never changes within a protocol version.
+ */
+export const digestBucketOf = (doc: string): number => {
+  let h = 0x811c9dc5
+  for (const byte of utf8Encoder.encode(doc)) {
+    h ^= byte
+    h = Math.imul(h, 0x01000193)
+  }
+  return (h >>> 0) % PEER_DIGEST_BUCKETS
+}
+
+// ---- decoding ---------------------------------------------------------------
+
+type Limits = Readonly<Required<PeerDecodeLimits>>
+
+const bad = (message: string): DecodeError => new DecodeError('bad-value', message)
+
+const readId = (r: SafeReader, field: string): string => {
+  const s = r.readVarString(field, PEER_MAX_ID_BYTES)
+  if (s.length === 0) throw bad(`${field}: must not be empty`)
+  return s
+}
+
+const readDoc = (r: SafeReader, limits: Limits): string => {
+  const s = r.readVarString('doc', limits.maxStringBytes)
+  if (s.length === 0) throw bad('doc: must not be empty')
+  return s
+}
+
+const readTime = (r: SafeReader, field: string): number => {
+  const t = r.readFloat64(field)
+  if (!Number.isFinite(t)) throw bad(`${field}: not a finite number`)
+  return t
+}
+
+const readBucket = (r: SafeReader): number => {
+  const b = r.readVarUint('bucket')
+  if (b >= PEER_DIGEST_BUCKETS) throw bad(`bucket: ${b} is not below the bucket count ${PEER_DIGEST_BUCKETS}`)
+  return b
+}
+
+/** Rejects a count before allocating for it: each item needs at least `minItemBytes`. */
+const readCount = (r: SafeReader, field: string, max: number, minItemBytes: number): number => {
+  const n = r.readVarUint(`${field} count`)
+  if (n > max) throw new DecodeError('bad-length', `${field}: count ${n} over limit ${max}`)
+  if (n * minItemBytes > r.remaining) throw new DecodeError('bad-length', `${field}: count ${n} cannot fit in ${r.remaining} bytes`)
+  return n
+}
+
+const readHelloRest = (r: SafeReader, version: number): HelloMessage => {
+  if (version < 1) throw bad('version: must be a positive integer')
+  const relayId = readId(r, 'relayId')
+  const region = readId(r, 'region')
+  const policyHash = r.readVarString('policyHash', PEER_MAX_POLICY_HASH_BYTES)
+  const time = readTime(r, 'time')
+  const nonce = r.readVarBytes('nonce', PEER_MAX_NONCE_BYTES)
+  if (nonce.length < PEER_MIN_NONCE_BYTES) throw bad(`nonce: ${nonce.length} bytes, need at least ${PEER_MIN_NONCE_BYTES}`)
+  const auth = r.readVarBytes('auth', PEER_MAX_HASH_BYTES)
+  if (auth.length === 0) throw bad('auth: must not be empty')
+  return { type: 'hello', version, relayId, region, policyHash, time, nonce, auth }
+}
+
+const readBody = (r: SafeReader, type: number, limits: Limits): PeerMessage => {
+  switch (type) {
+    case PeerMessageType.Hello:
+      return readHelloRest(r, r.readVarUint('version'))
+    case PeerMessageType.CatchupRequest:
+      return { type: 'catchup-request', sinceSeq: r.readVarUint('sinceSeq') }
+    case PeerMessageType.CatchupDone:
+      return { type: 'catchup-done', upToSeq: r.readVarUint('upToSeq') }
+    case PeerMessageType.SyncStep1: {
+      const doc = readDoc(r, limits)
+      return { type: 'sync-step1', doc, stateVector: r.readVarBytes('stateVector', limits.maxPayloadBytes) }
+    }
+    case PeerMessageType.SyncStep2: {
+      const doc = readDoc(r, limits)
+      const update = r.readVarBytes('update', limits.maxPayloadBytes)
+      return { type: 'sync-step2', doc, update, seq: r.readVarUint('seq') }
+    }
+    case PeerMessageType.Delta: {
+      const doc = readDoc(r, limits)
+      const update = r.readVarBytes('update', limits.maxPayloadBytes)
+      const originRegion = readId(r, 'originRegion')
+      const originTime = readTime(r, 'originTime')
+      return { type: 'delta', doc, update, originRegion, originTime, seq: r.readVarUint('seq') }
+    }
+    case PeerMessageType.Ack:
+      return { type: 'ack', seq: r.readVarUint('seq') }
+    case PeerMessageType.Digest: {
+      const n = r.readVarUint('digest count')
+      if (n !== PEER_DIGEST_BUCKETS) throw bad(`digest: ${n} buckets, protocol fixes ${PEER_DIGEST_BUCKETS}`)
+      const buckets: Uint8Array[] = new Array<Uint8Array>(n)
+      for (let i = 0; i < n; i++) buckets[i] = r.readVarBytes('bucket hash', PEER_MAX_HASH_BYTES)
+      return { type: 'digest', buckets }
+    }
+    case PeerMessageType.DigestBucketRequest:
+      return { type: 'digest-bucket-request', bucket: readBucket(r) }
+    case PeerMessageType.DigestBucket: {
+      const bucket = readBucket(r)
+      // An entry is at least a 1-byte doc with its length and an empty hash's length.
+      const n = readCount(r, 'digest-bucket entries', limits.maxListLength, 3)
+      const entries: DigestEntry[] = new Array<DigestEntry>(n)
+      for (let i = 0; i < n; i++) {
+        const doc = readDoc(r, limits)
+        entries[i] = { doc, hash: r.readVarBytes('doc hash', PEER_MAX_HASH_BYTES) }
+      }
+      return { type: 'digest-bucket', bucket, entries }
+    }
+    case PeerMessageType.Refused: {
+      const doc = readDoc(r, limits)
+      return { type: 'refused', doc, reason: r.readVarString('reason', limits.maxStringBytes) }
+    }
+    case PeerMessageType.Batch: {
+      const flags = r.readUint8('batch flags')
+      if ((flags & ~BATCH_FLAG_COMPRESSED) !== 0) throw bad(`batch flags: reserved bits set (0x${flags.toString(16)})`)
+      return { type: 'batch', compressed: flags === BATCH_FLAG_COMPRESSED, payload: r.readVarBytes('batch payload', limits.maxPayloadBytes) }
+    }
+    default:
+      throw new DecodeError('unknown-type', `peer message: unknown type ${type}`)
+  }
+}
+
+/** Decodes one peer message. Throws only DecodeError. Byte fields are views of `bytes`. */
+export const decodePeerMessage = (bytes: Uint8Array, limits?: PeerDecodeLimits): PeerMessage => {
+  const l = resolvePeerLimits(limits)
+  if (bytes.length > l.maxMessageBytes) throw new DecodeError('too-large', `peer message: ${bytes.length} bytes over limit ${l.maxMessageBytes}`)
+  const r = new SafeReader(bytes)
+  const msg = readBody(r, r.readVarUint('message type'), l)
+  r.expectEnd(`peer ${msg.type}`)
+  return msg
+}
+
+/** Decodes a message that must be a hello (the first frame on a peer link). */
+export const decodeHello = (bytes: Uint8Array, limits?: PeerDecodeLimits): HelloMessage => {
+  const msg = decodePeerMessage(bytes, limits)
+  if (msg.type !== 'hello') throw bad(`peer link: expected hello first, got ${msg.type}`)
+  return msg
+}
+
+/**
+ * Reads only the type and version of a hello, which never move between
+ * versions, so a relay can refuse another version with PeerRejected and a
+ * clear reason even when the rest of that hello is laid out differently.
+ */
+export const readHelloVersion = (bytes: Uint8Array): number => {
+  const r = new SafeReader(bytes)
+  const type = r.readVarUint('message type')
+  if (type !== PeerMessageType.Hello) throw bad(`peer link: expected hello first, got type ${type}`)
+  const version = r.readVarUint('version')
+  if (version < 1) throw bad('version: must be a positive integer')
+  return version
+}

@@ -1,0 +1,210 @@
+/**
+ * One client WebSocket on one document. Every message is decoded and checked
+ * here, at the edge, before anything else sees it; a bad one closes this
+ * connection with a named code and touches nothing else. Messages that
+ * arrive while the document is still loading wait in a bounded queue.
+ */
+import * as Y from 'yjs'
+import type { WebSocket } from 'ws'
+import { applyAwarenessUpdate, encodeAwarenessUpdate as encodeAwarenessStates } from 'y-protocols/awareness'
+import {
+  CloseCode,
+  ClientFeature,
+  decodeAwarenessUpdate,
+  decodeClientMessage,
+  decodeStateVectorSafe,
+  encodeAwareness,
+  encodeDurableAck,
+  encodeRelayInfo,
+  encodeSyncStep1,
+  encodeSyncStep2,
+  tryDecode,
+  validateUpdate,
+  type ClientMessage,
+} from '@meridian/core'
+import type { DocConnection, LiveDoc } from '../docs/live-doc.js'
+import type { ClientEndpointContext } from './context.js'
+
+let nextConnectionId = 1
+
+export type Access = 'read' | 'write'
+
+export class ClientConnection implements DocConnection {
+  readonly id = nextConnectionId++
+  wantsDurableAcks = false
+  private live: LiveDoc | null = null
+  private backlog: Uint8Array[] = []
+  private backlogBytes = 0
+  private closed = false
+  private readonly origin
+
+  constructor(
+    private readonly ws: WebSocket,
+    readonly docName: string,
+    readonly access: Access,
+    private readonly ctx: ClientEndpointContext,
+  ) {
+    this.origin = Object.freeze({ kind: 'client' as const, connectionId: this.id })
+    ws.binaryType = 'nodebuffer'
+    ws.on('message', this.handleRaw)
+    ws.on('close', this.handleClose)
+    ws.on('error', (err) => ctx.logger.debug({ code: 'socket-error', err, conn: this.id }, 'client socket error'))
+  }
+
+  /** Called once the document is loaded: start the y-websocket handshake, then drain the queue. */
+  attach(live: LiveDoc): void {
+    if (this.closed) return
+    this.live = live
+    live.addConnection(this)
+    this.send(encodeSyncStep1(Y.encodeStateVector(live.doc)))
+    const states = live.awareness.getStates()
+    if (states.size > 0) this.send(encodeAwareness(encodeAwarenessStates(live.awareness, [...states.keys()])))
+    const queued = this.backlog
+    this.backlog = []
+    this.backlogBytes = 0
+    for (const bytes of queued) {
+      if (this.closed) return
+      this.handle(bytes)
+    }
+  }
+
+  send(message: Uint8Array): void {
+    if (this.closed) return
+    if (this.ws.bufferedAmount + message.byteLength > this.ctx.limits.maxBufferedBytes) {
+      this.close(CloseCode.SlowConsumer, 'send buffer full')
+      return
+    }
+    this.ws.send(message)
+  }
+
+  close(code: number, reason: string): void {
+    if (this.closed) return
+    this.closed = true
+    this.ctx.onClosedByRelay?.(code)
+    this.ws.close(code, reason.slice(0, 120))
+    this.detach()
+  }
+
+  private readonly handleRaw = (data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean): void => {
+    if (this.closed) return
+    if (!isBinary) return this.close(CloseCode.UnsupportedData, 'text frames are not part of the protocol')
+    const bytes = toBytes(data)
+    if (this.live === null) {
+      this.backlogBytes += bytes.byteLength
+      if (this.backlogBytes > this.ctx.limits.maxMessageBytes) return this.close(CloseCode.MessageTooLarge, 'too much data before the document loaded')
+      this.backlog.push(bytes)
+      return
+    }
+    this.handle(bytes)
+  }
+
+  private handle(bytes: Uint8Array): void {
+    const decoded = tryDecode(() => decodeClientMessage(bytes, { maxPayloadBytes: this.ctx.limits.maxMessageBytes }))
+    if (!decoded.ok) return this.close(CloseCode.MalformedMessage, `${decoded.error.code}: ${decoded.error.message}`)
+    try {
+      this.dispatch(decoded.value)
+    } catch (err) {
+      this.ctx.logger.error({ code: 'internal-error', err, doc: this.docName, conn: this.id }, 'failed to handle a client message')
+      this.close(CloseCode.InternalError, 'internal error')
+    }
+  }
+
+  private dispatch(msg: ClientMessage): void {
+    const live = this.live!
+    switch (msg.type) {
+      case 'sync-step1': {
+        const sv = tryDecode(() => decodeStateVectorSafe(msg.stateVector))
+        if (!sv.ok) return this.close(CloseCode.MalformedMessage, `state vector: ${sv.error.message}`)
+        this.send(encodeSyncStep2(Y.encodeStateAsUpdate(live.doc, msg.stateVector)))
+        return
+      }
+      case 'sync-step2':
+      case 'sync-update': {
+        if (this.access !== 'write') {
+          this.ctx.onReadOnlyWrite?.()
+          return
+        }
+        const valid = tryDecode(() => validateUpdate(msg.update, { maxBytes: this.ctx.limits.maxMessageBytes }))
+        if (!valid.ok) return this.close(CloseCode.InvalidUpdate, `${valid.error.code}: ${valid.error.message}`)
+        try {
+          live.apply(msg.update, this.origin)
+        } catch (err) {
+          this.ctx.logger.warn({ code: 'invalid-update', err, doc: this.docName, conn: this.id }, 'update failed to apply')
+          this.close(CloseCode.InvalidUpdate, 'update failed to apply')
+        }
+        return
+      }
+      case 'awareness':
+        return this.applyAwareness(live, msg.update)
+      case 'query-awareness': {
+        const states = live.awareness.getStates()
+        if (states.size > 0) this.send(encodeAwareness(encodeAwarenessStates(live.awareness, [...states.keys()])))
+        return
+      }
+      case 'meridian-hello': {
+        this.wantsDurableAcks = (msg.features & ClientFeature.DurableAck) !== 0
+        if ((msg.features & ClientFeature.RelayInfo) !== 0) {
+          this.send(encodeRelayInfo(this.ctx.region, this.ctx.relayId, this.ctx.regionsFor(this.docName)))
+        }
+        const durable = this.wantsDurableAcks ? live.durableStateVector() : null
+        if (durable) this.send(encodeDurableAck(durable))
+        return
+      }
+      case 'auth-denied':
+        return // a client has nothing to deny; stock clients never send it
+      case 'durable-ack':
+      case 'relay-info':
+      case 'refusal':
+        return this.close(CloseCode.MalformedMessage, `${msg.type} is sent by relays, not clients`)
+    }
+  }
+
+  private applyAwareness(live: LiveDoc, update: Uint8Array): void {
+    const decoded = tryDecode(() => decodeAwarenessUpdate(update, this.ctx.limits.awareness))
+    if (!decoded.ok) return this.close(CloseCode.MalformedMessage, `awareness: ${decoded.error.message}`)
+    let mine = live.awarenessIdsByConnection.get(this.id)
+    for (const entry of decoded.value) {
+      if (mine?.has(entry.clientId)) continue
+      // A client id is free if nobody holds it, or its holder has left.
+      for (const [connId, ids] of live.awarenessIdsByConnection) {
+        if (connId !== this.id && ids.has(entry.clientId)) {
+          return this.close(CloseCode.AwarenessSpoof, `awareness client ${entry.clientId} belongs to another connection`)
+        }
+      }
+      if (!mine) {
+        mine = new Set()
+        live.awarenessIdsByConnection.set(this.id, mine)
+      }
+      if (mine.size >= this.ctx.limits.maxAwarenessIdsPerConnection) {
+        return this.close(CloseCode.AwarenessSpoof, 'too many awareness client ids on one connection')
+      }
+      mine.add(entry.clientId)
+    }
+    applyAwarenessUpdate(live.awareness, update, this)
+  }
+
+  private readonly handleClose = (): void => {
+    this.closed = true
+    this.detach()
+  }
+
+  private detached = false
+
+  private detach(): void {
+    if (this.detached) return
+    this.detached = true
+    this.backlog = []
+    if (this.live) {
+      const live = this.live
+      this.live = null
+      live.removeConnection(this.id)
+    }
+    this.ctx.onConnectionGone(this)
+  }
+}
+
+const toBytes = (data: Buffer | ArrayBuffer | Buffer[]): Uint8Array => {
+  if (Array.isArray(data)) return new Uint8Array(Buffer.concat(data))
+  if (data instanceof ArrayBuffer) return new Uint8Array(data)
+  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
+}

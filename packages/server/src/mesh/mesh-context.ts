@@ -1,0 +1,31 @@
+import type { Logger } from 'pino'
+import type { ReplicationPolicy } from '@meridian/core'
+import type { DocRegistry } from '../docs/doc-registry.js'
+import type { DocStore } from '../storage/doc-store.js'
+import type { GroupCommitter } from '../storage/group-commit.js'
+import type { AuditLog } from './audit-log.js'
+
+/** Observations the mesh reports; metrics implement them. All optional. */
+export interface MeshObserver {
+  replicationLag?(fromRegion: string, originRegion: string, lagMs: number): void
+  deltaNotForwarded?(reason: 'no-change' | 'policy' | 'origin'): void
+  policyDenied?(peerRegion: string): void
+  catchupRun?(peerRegion: string, docs: number): void
+}
+
+/** What a peer session needs from its relay. */
+export interface MeshContext {
+  readonly region: string
+  readonly relayId: string
+  readonly policy: ReplicationPolicy
+  readonly docs: DocRegistry
+  readonly store: DocStore
+  readonly committer: GroupCommitter
+  readonly logger: Logger
+  readonly audit: AuditLog
+  readonly observer: MeshObserver
+  readonly maxMessageBytes: number
+  /** Send-buffer level above which queued deltas wait (they keep coalescing). */
+  readonly highWaterBytes: number
+  readonly digestIntervalMs: number
+}

@@ -1,0 +1,232 @@
+/**
+ * The relay's side of the inter-region mesh: dials every configured peer
+ * (exponential backoff with full jitter), accepts peers on PEER_PATH, runs
+ * the authenticated hello, and routes every effective local update to the
+ * peer sessions whose region the document's placement allows — never back
+ * to the region it came from.
+ */
+import type http from 'node:http'
+import type { Duplex } from 'node:stream'
+import WebSocket, { WebSocketServer } from 'ws'
+import { CloseCode, decodeHello, encodeHello, tryDecode, type HelloMessage } from '@meridian/core'
+import type { MeshContext } from './mesh-context.js'
+import { PeerLink } from './peer-link.js'
+import { PeerSession, type SessionRole } from './peer-session.js'
+import { checkHello, createHello } from './peer-auth.js'
+import type { LiveDoc } from '../docs/live-doc.js'
+import type { UpdateOrigin } from '../docs/origin.js'
+import type { PeerHealth } from '../http/health.js'
+
+export const PEER_PATH = '/_meridian/peer'
+const HELLO_TIMEOUT_MS = 10_000
+const BACKOFF_BASE_MS = 200
+const BACKOFF_MAX_MS = 10_000
+
+export interface PeerConfig {
+  region: string
+  url: string
+}
+
+interface Dialer {
+  config: PeerConfig
+  state: 'connecting' | 'connected' | 'disconnected'
+  ws: WebSocket | null
+  session: PeerSession | null
+  attempts: number
+  timer: ReturnType<typeof setTimeout> | null
+  remoteRelayId: string | null
+  policyHashMatch: boolean | null
+}
+
+export class Mesh {
+  private readonly dialers: Dialer[]
+  private readonly acceptors = new Map<string, PeerSession>()
+  private readonly wss: WebSocketServer
+  private closed = false
+
+  constructor(
+    private readonly ctx: MeshContext,
+    peers: readonly PeerConfig[],
+    private readonly secret: string | undefined,
+  ) {
+    this.dialers = peers.map((config) => ({
+      config, state: 'disconnected', ws: null, session: null, attempts: 0, timer: null, remoteRelayId: null, policyHashMatch: null,
+    }))
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: ctx.maxMessageBytes, perMessageDeflate: false })
+    if (!secret && peers.length > 0) ctx.logger.warn({ code: 'peer-auth-off' }, 'no --peer-secret: any relay may peer with this one')
+  }
+
+  start(): void {
+    for (const d of this.dialers) this.dial(d)
+  }
+
+  /** Routes one effective update to the sessions that should carry it. */
+  onEffectiveUpdate(live: LiveDoc, update: Uint8Array, origin: UpdateOrigin): void {
+    if (origin.kind === 'storage') return
+    let placement: ReturnType<MeshContext['policy']['placement']> | null = null
+    for (const d of this.dialers) {
+      const session = d.session
+      if (!session) continue
+      const region = session.peerRegion
+      if (origin.kind === 'peer' && (origin.fromRegion === region || origin.originRegion === region)) {
+        this.ctx.observer.deltaNotForwarded?.('origin')
+        continue
+      }
+      placement ??= this.ctx.policy.placement(live.name)
+      if (placement.regions !== '*' && !placement.regions.includes(region)) {
+        this.ctx.observer.deltaNotForwarded?.('policy')
+        continue
+      }
+      const originRegion = origin.kind === 'peer' ? origin.originRegion : this.ctx.region
+      const originTime = origin.kind === 'peer' ? origin.originTime : Date.now()
+      session.enqueue(live.name, update, originRegion, originTime, placement.cadenceMs)
+    }
+  }
+
+  // ---- dialing ---------------------------------------------------------------
+
+  private dial(d: Dialer): void {
+    if (this.closed) return
+    d.state = 'connecting'
+    const url = `${d.config.url.replace(/\/$/, '')}${PEER_PATH}`
+    const ws = new WebSocket(url, { maxPayload: this.ctx.maxMessageBytes, perMessageDeflate: false, handshakeTimeout: HELLO_TIMEOUT_MS })
+    ws.binaryType = 'nodebuffer'
+    d.ws = ws
+    const hello = createHello(this.identity(), this.secret)
+    const helloTimer = setTimeout(() => ws.terminate(), HELLO_TIMEOUT_MS)
+    ws.on('open', () => ws.send(encodeHello(hello)))
+    ws.on('error', (err) => this.ctx.logger.debug({ code: 'peer-dial-error', peer: d.config.region, err: err.message }, 'peer connection error'))
+    ws.once('message', (data: Buffer) => {
+      clearTimeout(helloTimer)
+      const reply = this.readHello(new Uint8Array(data), hello.nonce)
+      if (typeof reply === 'string') {
+        this.ctx.logger.error({ code: 'peer-rejected', peer: d.config.region, reason: reply }, 'peer handshake failed')
+        ws.close(CloseCode.PeerRejected, reply.slice(0, 120))
+        return
+      }
+      if (reply.region !== d.config.region) {
+        ws.close(CloseCode.PeerRejected, `expected region ${d.config.region}, got ${reply.region}`.slice(0, 120))
+        return
+      }
+      d.attempts = 0
+      d.state = 'connected'
+      d.remoteRelayId = reply.relayId
+      d.policyHashMatch = reply.policyHash === this.ctx.policy.hash
+      d.session = this.openSession(ws, 'dialer', reply)
+    })
+    ws.on('close', (code, reason) => {
+      clearTimeout(helloTimer)
+      d.session?.close()
+      d.session = null
+      d.ws = null
+      d.state = 'disconnected'
+      if (this.closed) return
+      if (code === CloseCode.PeerRejected) this.ctx.logger.warn({ peer: d.config.region, reason: reason.toString() }, 'peer refused us')
+      const delay = Math.random() * Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** d.attempts++)
+      d.timer = setTimeout(() => {
+        d.timer = null
+        this.dial(d)
+      }, delay)
+    })
+  }
+
+  // ---- accepting -------------------------------------------------------------
+
+  handleUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
+    if (this.closed) {
+      socket.destroy()
+      return
+    }
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws))
+  }
+
+  private accept(ws: WebSocket): void {
+    ws.binaryType = 'nodebuffer'
+    const helloTimer = setTimeout(() => ws.terminate(), HELLO_TIMEOUT_MS)
+    ws.on('error', () => {})
+    ws.once('close', () => clearTimeout(helloTimer))
+    ws.once('message', (data: Buffer, isBinary: boolean) => {
+      clearTimeout(helloTimer)
+      const hello = isBinary ? this.readHello(new Uint8Array(data), undefined) : 'text frame'
+      if (typeof hello === 'string' || hello.region === this.ctx.region) {
+        const reason = typeof hello === 'string' ? hello : 'peer claims this relay\'s own region'
+        this.ctx.audit.record({ kind: 'peer-rejected', detail: reason })
+        ws.close(CloseCode.PeerRejected, reason.slice(0, 120))
+        return
+      }
+      ws.send(encodeHello(createHello(this.identity(), this.secret, hello.nonce)))
+      this.acceptors.get(hello.region)?.link.ws.close(CloseCode.RelayShutdown, 'replaced by a newer link')
+      const session = this.openSession(ws, 'acceptor', hello)
+      this.acceptors.set(hello.region, session)
+      ws.once('close', () => {
+        session.close()
+        if (this.acceptors.get(hello.region) === session) this.acceptors.delete(hello.region)
+      })
+    })
+  }
+
+  private readHello(bytes: Uint8Array, answering: Uint8Array | undefined): HelloMessage | string {
+    const decoded = tryDecode(() => decodeHello(bytes))
+    if (!decoded.ok) return `bad hello: ${decoded.error.message}`
+    const problem = checkHello(decoded.value, this.secret, answering)
+    if (problem) return problem
+    if (decoded.value.policyHash !== this.ctx.policy.hash) {
+      this.ctx.audit.record({ kind: 'policy-mismatch', peerRegion: decoded.value.region, detail: `theirs ${decoded.value.policyHash.slice(0, 12)}, ours ${this.ctx.policy.hash.slice(0, 12)}` })
+    }
+    return decoded.value
+  }
+
+  private openSession(ws: WebSocket, role: SessionRole, hello: HelloMessage): PeerSession {
+    const link = new PeerLink(ws, { maxPayloadBytes: this.ctx.maxMessageBytes * 4 })
+    const session = new PeerSession(this.ctx, link, role, hello.region, hello.relayId, hello.policyHash === this.ctx.policy.hash)
+    ws.on('message', (data: Buffer) => session.receive(new Uint8Array(data.buffer, data.byteOffset, data.byteLength)))
+    session.start().catch((err: unknown) => this.ctx.logger.error({ code: 'peer-start-failed', err }, 'peer session failed to start'))
+    this.ctx.logger.info({ peer: hello.region, role, relayId: hello.relayId }, 'peer connected')
+    return session
+  }
+
+  private identity() {
+    return { relayId: this.ctx.relayId, region: this.ctx.region, policyHash: this.ctx.policy.hash }
+  }
+
+  // ---- reporting ---------------------------------------------------------------
+
+  sessions(): PeerSession[] {
+    return [...this.dialers.flatMap((d) => (d.session ? [d.session] : [])), ...this.acceptors.values()]
+  }
+
+  health(): PeerHealth[] {
+    return this.dialers.map((d) => {
+      const inbound = this.acceptors.get(d.config.region)
+      return {
+        region: d.config.region,
+        url: d.config.url,
+        state: d.state,
+        relayId: d.remoteRelayId,
+        policyHashMatch: d.policyHashMatch,
+        lagMs: inbound?.lastLagMs ?? null,
+        backlogDocs: d.session?.queue.docs ?? 0,
+        backlogBytes: d.session?.queue.pendingBytes ?? 0,
+        inboundConnected: inbound !== undefined,
+        cursor: d.session?.cursor ?? null,
+        counters: d.session?.link.counters ?? null,
+      }
+    })
+  }
+
+  close(): void {
+    if (this.closed) return
+    this.closed = true
+    for (const d of this.dialers) {
+      if (d.timer) clearTimeout(d.timer)
+      d.session?.close()
+      d.ws?.terminate()
+    }
+    for (const s of this.acceptors.values()) {
+      s.close()
+      s.link.ws.terminate()
+    }
+    this.acceptors.clear()
+    this.wss.close()
+  }
+}

@@ -1,0 +1,361 @@
+/**
+ * One authenticated link to a relay in another region.
+ *
+ * Roles: the relay that dialed the link (the "dialer") sends its deltas on it
+ * and drives catch-up and anti-entropy; the other side applies, acks and
+ * answers. Each relay dials every peer it is configured with, so in a full
+ * mesh every pair has two links, one per direction of data.
+ *
+ * Cursor: the dialer keeps, per peer region, the highest change-feed seq S
+ * such that every local change with seq <= S is durably stored at the peer.
+ * Frames that need an ack carry a per-link "mark"; when a frame emptied the
+ * queue, its mark covers the feed's last seq at that moment, and the peer's
+ * ack of the mark (sent after its group commit) moves the cursor there.
+ * After a cut, catch-up syncs only the documents the feed recorded after the
+ * cursor (state-vector exchange, then diffs): cost follows what changed.
+ */
+import * as Y from 'yjs'
+import {
+  CloseCode,
+  DecodeError,
+  digestBucketOf,
+  encodeAck,
+  encodeCatchupDone,
+  encodeDelta,
+  encodeDigest,
+  encodeDigestBucket,
+  encodeRefused,
+  encodePeerSyncStep1 as encodePeerStep1,
+  encodePeerSyncStep2 as encodePeerStep2,
+  tryDecode,
+  validateUpdate,
+  type PeerMessage,
+} from '@meridian/core'
+import type { PeerLink } from './peer-link.js'
+import { PeerQueue } from './peer-queue.js'
+import type { MeshContext } from './mesh-context.js'
+import type { LiveDoc } from '../docs/live-doc.js'
+import type { PeerOrigin } from '../docs/origin.js'
+import { DigestIndex } from './digest.js'
+import { loadCursor, saveCursor } from './cursor.js'
+
+const FEED_PAGE = 500
+const BACKPRESSURE_RETRY_MS = 25
+
+export type SessionRole = 'dialer' | 'acceptor'
+
+export class PeerSession {
+  readonly queue = new PeerQueue()
+  /** Ms between a delta's acceptance at its origin and its arrival here, last seen. */
+  lastLagMs: number | null = null
+  catchingUp = false
+  cursor = 0
+  private nextMark = 1
+  private readonly marks = new Map<number, number | null>()
+  private flushTimer: ReturnType<typeof setTimeout> | null = null
+  private flushImmediate: ReturnType<typeof setImmediate> | null = null
+  private digestTimer: ReturnType<typeof setInterval> | null = null
+  private inbound: Promise<void> = Promise.resolve()
+  private pendingCatchupDocs = new Set<string>()
+  private catchupDone: { seq: number } | null = null
+  private closed = false
+
+  constructor(
+    private readonly ctx: MeshContext,
+    readonly link: PeerLink,
+    readonly role: SessionRole,
+    readonly peerRegion: string,
+    readonly peerRelayId: string,
+    readonly policyHashMatch: boolean,
+  ) {}
+
+  get sendsDeltas(): boolean {
+    return this.role === 'dialer'
+  }
+
+  async start(): Promise<void> {
+    if (!this.sendsDeltas) return
+    this.cursor = await loadCursor(this.ctx.store, this.peerRegion, this.peerRelayId, this.ctx.policy.hash)
+    if (this.closed) return
+    void this.runCatchup().catch((err: unknown) => this.fail('catch-up failed', err))
+    if (this.ctx.digestIntervalMs > 0) {
+      this.digestTimer = setInterval(() => {
+        void this.sendDigest().catch((err: unknown) => this.ctx.logger.warn({ code: 'digest-failed', err }, 'digest failed'))
+      }, this.ctx.digestIntervalMs)
+      this.digestTimer.unref?.()
+    }
+  }
+
+  // ---- sending ---------------------------------------------------------------
+
+  /** Called for every effective update of a document the peer may hold. */
+  enqueue(doc: string, update: Uint8Array, originRegion: string, originTime: number, cadenceMs: number): void {
+    if (!this.sendsDeltas || this.closed) return
+    this.queue.push(doc, update, originRegion, originTime, cadenceMs, Date.now())
+    this.scheduleFlush()
+  }
+
+  private scheduleFlush(): void {
+    if (this.closed || this.flushImmediate) return
+    const due = this.queue.nextDueAt()
+    if (due === null) return
+    const wait = due - Date.now()
+    if (wait <= 0) {
+      if (this.flushTimer) clearTimeout(this.flushTimer)
+      this.flushTimer = null
+      this.flushImmediate = setImmediate(this.flush)
+    } else if (!this.flushTimer) {
+      this.flushTimer = setTimeout(() => {
+        this.flushTimer = null
+        this.flush()
+      }, wait)
+    }
+  }
+
+  private readonly flush = (): void => {
+    this.flushImmediate = null
+    if (this.closed) return
+    if (this.link.bufferedAmount > this.ctx.highWaterBytes) {
+      // The link is slow: leave everything queued (it keeps coalescing).
+      this.flushTimer ??= setTimeout(() => {
+        this.flushTimer = null
+        this.flush()
+      }, BACKPRESSURE_RETRY_MS)
+      return
+    }
+    const deltas = this.queue.takeDue(Date.now())
+    if (deltas.length > 0) {
+      const mark = this.nextMark++
+      const covered = this.queue.isEmpty() && !this.catchingUp ? this.ctx.store.lastSeq() : null
+      this.marks.set(mark, covered)
+      let raw = 0
+      const messages = deltas.map((d) => {
+        raw += d.update.byteLength
+        return encodeDelta(d.doc, d.update, d.originRegion, d.originTime, mark)
+      })
+      this.link.sendEncoded(messages, raw, deltas.length)
+    }
+    this.scheduleFlush()
+  }
+
+  private async runCatchup(): Promise<void> {
+    this.catchingUp = true
+    const startSeq = this.ctx.store.lastSeq()
+    const seen = new Set<string>()
+    let after = this.cursor
+    let docs = 0
+    for (;;) {
+      const page = await this.ctx.store.readFeed(after, FEED_PAGE)
+      if (this.closed) return
+      if (page.length === 0) break
+      const step1s: Uint8Array[] = []
+      for (const entry of page) {
+        after = entry.seq
+        if (seen.has(entry.doc) || !this.ctx.policy.allows(entry.doc, this.peerRegion)) continue
+        seen.add(entry.doc)
+        const live = await this.ctx.docs.acquire(entry.doc)
+        if (this.closed) return
+        this.pendingCatchupDocs.add(entry.doc)
+        step1s.push(encodePeerStep1(entry.doc, Y.encodeStateVector(live.doc)))
+      }
+      docs += step1s.length
+      this.link.sendEncoded(step1s, 0, 0)
+    }
+    this.catchupDone = { seq: startSeq }
+    this.ctx.observer.catchupRun?.(this.peerRegion, docs)
+    this.ctx.logger.info({ peer: this.peerRegion, docs, fromSeq: this.cursor, toSeq: startSeq }, 'catch-up sent')
+    this.maybeFinishCatchup()
+  }
+
+  private maybeFinishCatchup(): void {
+    if (!this.catchupDone || this.pendingCatchupDocs.size > 0) return
+    const mark = this.nextMark++
+    this.marks.set(mark, this.catchupDone.seq)
+    this.catchupDone = null
+    this.catchingUp = false
+    this.link.sendEncoded([encodeCatchupDone(mark)], 0, 0)
+  }
+
+  private async sendDigest(): Promise<void> {
+    if (this.closed || this.catchingUp) return
+    const index = await DigestIndex.build(this.ctx, this.peerRegion)
+    if (this.closed) return
+    this.lastDigest = index
+    this.link.sendEncoded([encodeDigest(index.bucketHashes())], 0, 0)
+  }
+
+  private lastDigest: DigestIndex | null = null
+
+  // ---- receiving ---------------------------------------------------------------
+
+  /** Frames are handled one at a time, in order, so acks are cumulative. */
+  receive(bytes: Uint8Array): void {
+    this.inbound = this.inbound.then(() => this.handleFrame(bytes)).catch((err: unknown) => this.fail('failed to handle a peer frame', err))
+  }
+
+  private async handleFrame(bytes: Uint8Array): Promise<void> {
+    if (this.closed) return
+    const decoded = tryDecode(() => this.link.decodeFrame(bytes))
+    if (!decoded.ok) {
+      this.ctx.logger.warn({ code: decoded.error.code, peer: this.peerRegion, err: decoded.error }, 'malformed peer frame')
+      this.link.ws.close(CloseCode.MalformedMessage, decoded.error.message.slice(0, 120))
+      return
+    }
+    const touched = new Set<LiveDoc>()
+    const replies: Uint8Array[] = []
+    let ackMark = 0
+    for (const msg of decoded.value) {
+      const mark = await this.handleMessage(msg, touched, replies)
+      if (this.closed) return
+      ackMark = Math.max(ackMark, mark)
+    }
+    if (ackMark > 0) {
+      // Acknowledge only what is durable here.
+      for (const live of touched) live.flushPending()
+      await this.ctx.committer.flush()
+      replies.push(encodeAck(ackMark))
+    }
+    this.link.sendEncoded(replies, 0, 0)
+    // After this frame's step2 replies are on the wire, so catchup-done's
+    // mark is acknowledged only after them.
+    this.maybeFinishCatchup()
+  }
+
+  /** Returns the mark to acknowledge (0 when the message needs no ack). */
+  private async handleMessage(msg: PeerMessage, touched: Set<LiveDoc>, replies: Uint8Array[]): Promise<number> {
+    switch (msg.type) {
+      case 'delta': {
+        const lag = Date.now() - msg.originTime
+        this.lastLagMs = lag
+        this.ctx.observer.replicationLag?.(this.peerRegion, msg.originRegion, lag)
+        const origin: PeerOrigin = { kind: 'peer', fromRegion: this.peerRegion, originRegion: msg.originRegion, originTime: msg.originTime }
+        await this.applyFromPeer(msg.doc, msg.update, origin, touched, replies)
+        return msg.seq
+      }
+      case 'sync-step2': {
+        const origin: PeerOrigin = { kind: 'peer', fromRegion: this.peerRegion, originRegion: this.peerRegion, originTime: Date.now() }
+        await this.applyFromPeer(msg.doc, msg.update, origin, touched, replies)
+        return msg.seq
+      }
+      case 'sync-step1': {
+        if (!this.allowedHere(msg.doc, replies)) return 0
+        const live = await this.ctx.docs.acquire(msg.doc)
+        replies.push(encodePeerStep2(msg.doc, Y.encodeStateAsUpdate(live.doc, msg.stateVector), this.sendsDeltas ? this.takeCatchupMark(msg.doc) : 0))
+        // The acceptor answers a step1 with its own, so the dialer can send what the acceptor lacks.
+        if (!this.sendsDeltas) replies.push(encodePeerStep1(msg.doc, Y.encodeStateVector(live.doc)))
+        return 0
+      }
+      case 'catchup-done':
+        return msg.upToSeq
+      case 'ack':
+        await this.handleAck(msg.seq)
+        return 0
+      case 'refused':
+        this.ctx.logger.warn({ code: 'peer-refused-doc', peer: this.peerRegion, doc: msg.doc, reason: msg.reason }, 'peer refused a document')
+        this.pendingCatchupDocs.delete(msg.doc)
+        return 0
+      case 'digest':
+        if (!this.sendsDeltas) await this.answerDigest(msg.buckets, replies)
+        return 0
+      case 'digest-bucket':
+        if (this.sendsDeltas) await this.repairBucket(msg.bucket, msg.entries, replies)
+        return 0
+      case 'digest-bucket-request':
+      case 'catchup-request':
+        return 0
+      case 'hello':
+      case 'batch':
+        throw new DecodeError('bad-value', `unexpected ${msg.type} inside a batch`)
+    }
+  }
+
+  /** A step2 the dialer sends in answer to the acceptor's step1 finishes that document's catch-up. */
+  private takeCatchupMark(doc: string): number {
+    const mark = this.nextMark++
+    this.marks.set(mark, null)
+    this.pendingCatchupDocs.delete(doc)
+    return mark
+  }
+
+  private allowedHere(doc: string, replies: Uint8Array[]): boolean {
+    if (this.ctx.policy.allows(doc, this.ctx.region)) return true
+    this.ctx.observer.policyDenied?.(this.peerRegion)
+    this.ctx.audit.record({ kind: 'peer-sent-disallowed-doc', doc, peerRegion: this.peerRegion })
+    replies.push(encodeRefused(doc, `region ${this.ctx.region} may not hold this document`))
+    return false
+  }
+
+  private async applyFromPeer(doc: string, update: Uint8Array, origin: PeerOrigin, touched: Set<LiveDoc>, replies: Uint8Array[]): Promise<void> {
+    if (!this.allowedHere(doc, replies)) return
+    const valid = tryDecode(() => validateUpdate(update, { maxBytes: this.ctx.maxMessageBytes }))
+    if (!valid.ok) throw valid.error
+    const live = await this.ctx.docs.acquire(doc)
+    const before = live.effectiveUpdates
+    live.apply(update.slice(), origin)
+    if (live.effectiveUpdates === before) this.ctx.observer.deltaNotForwarded?.('no-change')
+    touched.add(live)
+  }
+
+  private async handleAck(mark: number): Promise<void> {
+    let covered: number | null = null
+    for (const [m, seq] of this.marks) {
+      if (m > mark) break
+      if (seq !== null) covered = Math.max(covered ?? 0, seq)
+      this.marks.delete(m)
+    }
+    if (covered !== null && covered > this.cursor) {
+      this.cursor = covered
+      await saveCursor(this.ctx.store, this.peerRegion, this.peerRelayId, this.ctx.policy.hash, covered)
+    }
+  }
+
+  private async answerDigest(theirBuckets: Uint8Array[], replies: Uint8Array[]): Promise<void> {
+    const index = await DigestIndex.build(this.ctx, this.peerRegion)
+    const mine = index.bucketHashes()
+    for (let i = 0; i < mine.length; i++) {
+      if (!equalBytes(mine[i]!, theirBuckets[i])) replies.push(encodeDigestBucket(i, index.entries(i)))
+    }
+  }
+
+  private async repairBucket(bucket: number, theirs: readonly { doc: string; hash: Uint8Array }[], replies: Uint8Array[]): Promise<void> {
+    const index = this.lastDigest ?? (await DigestIndex.build(this.ctx, this.peerRegion))
+    const mine = new Map(index.entries(bucket).map((e) => [e.doc, e.hash]))
+    const differing = new Set<string>()
+    for (const { doc, hash } of theirs) if (!equalBytes(mine.get(doc), hash) && digestBucketOf(doc) === bucket) differing.add(doc)
+    for (const [doc] of mine) if (!theirs.some((t) => t.doc === doc)) differing.add(doc)
+    for (const doc of differing) {
+      if (!this.ctx.policy.allows(doc, this.peerRegion) || !this.ctx.policy.allows(doc, this.ctx.region)) continue
+      const live = await this.ctx.docs.acquire(doc)
+      replies.push(encodePeerStep1(doc, Y.encodeStateVector(live.doc)))
+    }
+    if (differing.size > 0) this.ctx.logger.info({ peer: this.peerRegion, bucket, docs: differing.size }, 'anti-entropy repair')
+  }
+
+  private fail(what: string, err: unknown): void {
+    if (this.closed) return
+    this.ctx.logger.error({ code: (err as DecodeError)?.code ?? 'peer-error', peer: this.peerRegion, err }, what)
+    const code = err instanceof DecodeError ? CloseCode.MalformedMessage : CloseCode.InternalError
+    this.link.ws.close(code, what)
+  }
+
+  /** Idempotent; unacknowledged work is recovered by the next catch-up. */
+  close(): void {
+    if (this.closed) return
+    this.closed = true
+    if (this.flushTimer) clearTimeout(this.flushTimer)
+    if (this.flushImmediate) clearImmediate(this.flushImmediate)
+    if (this.digestTimer) clearInterval(this.digestTimer)
+    this.flushTimer = null
+    this.flushImmediate = null
+    this.digestTimer = null
+    this.queue.clear()
+    this.marks.clear()
+    this.pendingCatchupDocs.clear()
+  }
+}
+
+const equalBytes = (a: Uint8Array | undefined, b: Uint8Array | undefined): boolean => {
+  if (!a || !b || a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
+}

@@ -1,0 +1,269 @@
+/**
+ * One regional relay: HTTP and WebSocket on one port, the loaded documents,
+ * storage with group commit, and (with the mesh) its peers. `start()` binds;
+ * `close()` stops accepting, hands every pending update to storage, waits for
+ * it to be durable and closes the database. Both are idempotent.
+ */
+import http from 'node:http'
+import { randomUUID } from 'node:crypto'
+import type { Duplex } from 'node:stream'
+import { WebSocketServer, type WebSocket } from 'ws'
+import type { Logger } from 'pino'
+import {
+  CloseCode,
+  MeridianError,
+  docNameFromUrlPath,
+  encodeDurableAck,
+} from '@meridian/core'
+import { resolveRelayOptions, type RelayOptions } from './config/options.js'
+import { createLogger } from './observability/logger.js'
+import { DocRegistry } from './docs/doc-registry.js'
+import { ClientConnection, type Access } from './client-endpoint/client-connection.js'
+import type { ClientEndpointContext } from './client-endpoint/context.js'
+import type { DocStore } from './storage/doc-store.js'
+import { LevelDocStore } from './storage/level-store.js'
+import { MemoryDocStore } from './storage/memory-store.js'
+import { GroupCommitter } from './storage/group-commit.js'
+import type { HealthReport } from './http/health.js'
+import { Mesh, PEER_PATH } from './mesh/mesh.js'
+import { AuditLog } from './mesh/audit-log.js'
+import type { MeshObserver } from './mesh/mesh-context.js'
+import { applyPolicyChange } from './mesh/policy-change.js'
+
+const RELAY_ID_META_KEY = 'relay-id'
+export { PEER_PATH }
+
+export interface RelayDependencies {
+  /** Use this store instead of the one the options imply (tests, simulation). */
+  store?: DocStore
+  logger?: Logger
+  meshObserver?: MeshObserver
+}
+
+export class Relay {
+  readonly options: RelayOptions
+  readonly logger: Logger
+  readonly store: DocStore
+  readonly committer: GroupCommitter
+  readonly docs: DocRegistry
+  relayId = ''
+  readonly audit: AuditLog
+  mesh: Mesh | null = null
+  private readonly meshObserver: MeshObserver
+  private readonly httpServer: http.Server
+  private readonly wss: WebSocketServer
+  private readonly connections = new Set<ClientConnection>()
+  private storageFailed = false
+  private started = false
+  private closing: Promise<void> | null = null
+
+  constructor(input: unknown, deps: RelayDependencies = {}) {
+    this.options = resolveRelayOptions(input)
+    const o = this.options
+    this.logger = deps.logger ?? createLogger({ level: o.logLevel, region: o.region })
+    this.store = deps.store ?? (o.dataDir ? new LevelDocStore(o.dataDir, { durability: o.durability }) : new MemoryDocStore())
+    this.committer = new GroupCommitter(this.store, {
+      onError: (err) => this.failStorage(err),
+    })
+    this.docs = new DocRegistry({
+      store: this.store,
+      idleEvictMs: o.idleEvictMs,
+      compactAfterEntries: o.compactAfterEntries,
+      logger: this.logger,
+      persist: (doc, update) => this.committer.enqueue(doc, update),
+      // Once storage has failed, no ack is ever sent again: the state vector
+      // could cover writes that were not stored.
+      encodeDurableAck: (sv) => (this.healthy ? encodeDurableAck(sv) : null),
+      onPersistError: (doc, err) => this.failStorage(err, doc),
+    })
+    this.audit = new AuditLog(o.dataDir, this.logger)
+    this.meshObserver = deps.meshObserver ?? {}
+    this.httpServer = http.createServer((req, res) => this.handleHttp(req, res))
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: o.maxMessageBytes, perMessageDeflate: false })
+    this.httpServer.on('upgrade', (req, socket, head) => this.handleUpgrade(req, socket, head))
+  }
+
+  get port(): number {
+    const address = this.httpServer.address()
+    return typeof address === 'object' && address ? address.port : 0
+  }
+
+  get url(): string {
+    return `ws://${this.options.host}:${this.port}`
+  }
+
+  get healthy(): boolean {
+    return !this.storageFailed && this.store.healthy
+  }
+
+  async start(): Promise<this> {
+    if (this.started) return this
+    this.started = true
+    await this.store.open()
+    this.relayId = this.options.relayId ?? (await this.loadOrCreateRelayId())
+    await applyPolicyChange(this.store, this.options.policy, this.options.region, this.audit, this.logger)
+    this.mesh = new Mesh(
+      {
+        region: this.options.region,
+        relayId: this.relayId,
+        policy: this.options.policy,
+        docs: this.docs,
+        store: this.store,
+        committer: this.committer,
+        logger: this.logger,
+        audit: this.audit,
+        observer: this.meshObserver,
+        maxMessageBytes: this.options.maxMessageBytes,
+        highWaterBytes: 1024 * 1024,
+        digestIntervalMs: this.options.digestIntervalMs,
+      },
+      this.options.peers,
+      this.options.peerSecret,
+    )
+    const mesh = this.mesh
+    this.docs.onEffectiveUpdate((live, update, origin) => mesh.onEffectiveUpdate(live, update, origin))
+    await new Promise<void>((resolve, reject) => {
+      this.httpServer.once('error', reject)
+      this.httpServer.listen(this.options.port, this.options.host, () => {
+        this.httpServer.off('error', reject)
+        resolve()
+      })
+    })
+    mesh.start()
+    this.logger.info({ port: this.port, relayId: this.relayId }, 'relay listening')
+    return this
+  }
+
+  private async loadOrCreateRelayId(): Promise<string> {
+    const stored = await this.store.getMeta(RELAY_ID_META_KEY)
+    if (stored) return new TextDecoder().decode(stored)
+    const id = `${this.options.region}-${randomUUID().slice(0, 8)}`
+    await this.store.putMeta(RELAY_ID_META_KEY, new TextEncoder().encode(id))
+    return id
+  }
+
+  private failStorage(err: unknown, doc?: string): void {
+    if (!this.storageFailed) {
+      this.storageFailed = true
+      this.logger.error({ code: (err as MeridianError)?.code ?? 'storage-failed', err, doc }, 'storage failed: acknowledgements stop and the relay reports unhealthy')
+      for (const conn of this.connections) conn.close(CloseCode.StorageUnavailable, 'storage unavailable')
+    }
+  }
+
+  /** Regions allowed to hold a document, '*' expanded over the regions this relay knows. */
+  regionsFor(doc: string): string[] {
+    const known = [this.options.region, ...this.options.peers.map((p) => p.region)]
+    return this.options.policy.regionsFor(doc, known)
+  }
+
+  private handleUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
+    if (this.closing) {
+      socket.destroy()
+      return
+    }
+    const url = new URL(req.url ?? '/', 'http://relay')
+    if (url.pathname === PEER_PATH) {
+      if (this.mesh) this.mesh.handleUpgrade(req, socket, head)
+      else socket.destroy()
+      return
+    }
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.acceptClient(ws, url))
+  }
+
+  private acceptClient(ws: WebSocket, url: URL): void {
+    let docName: string
+    try {
+      docName = docNameFromUrlPath(url.pathname)
+    } catch (err) {
+      ws.close(CloseCode.InvalidDocName, ((err as Error).message ?? 'invalid document name').slice(0, 120))
+      return
+    }
+    if (!this.options.policy.allows(docName, this.options.region)) {
+      const regions = this.regionsFor(docName)
+      this.audit.record({ kind: 'client-wrong-region', doc: docName, detail: `may be served by ${regions.join(',')}` })
+      ws.close(CloseCode.WrongRegion, `wrong region; regions=${regions.join(',')}`.slice(0, 120))
+      return
+    }
+    if (!this.healthy) {
+      ws.close(CloseCode.StorageUnavailable, 'storage unavailable')
+      return
+    }
+    const access: Access = 'write'
+    const conn = new ClientConnection(ws, docName, access, this.contextFor())
+    this.connections.add(conn)
+    this.docs.acquire(docName).then(
+      (live) => conn.attach(live),
+      (err: unknown) => {
+        this.logger.error({ code: 'load-failed', doc: docName, err }, 'failed to load a document')
+        conn.close(CloseCode.InternalError, 'failed to load document')
+      },
+    )
+  }
+
+  private context: ClientEndpointContext | null = null
+  private contextFor(): ClientEndpointContext {
+    this.context ??= {
+      region: this.options.region,
+      relayId: this.relayId,
+      logger: this.logger,
+      limits: {
+        maxMessageBytes: this.options.maxMessageBytes,
+        maxBufferedBytes: this.options.maxBufferedBytes,
+        maxAwarenessIdsPerConnection: 16,
+        awareness: { maxEntries: 64, maxStateBytes: 64 * 1024 },
+      },
+      regionsFor: (doc) => this.regionsFor(doc),
+      onConnectionGone: (conn) => this.connections.delete(conn),
+    }
+    return this.context
+  }
+
+  health(): HealthReport {
+    return {
+      status: this.healthy ? 'ok' : 'degraded',
+      region: this.options.region,
+      relayId: this.relayId,
+      loadedDocs: this.docs.size,
+      connections: this.connections.size,
+      storage: { healthy: this.healthy, durability: this.options.durability, kind: this.options.dataDir ? 'leveldb' : 'memory' },
+      peers: this.mesh?.health() ?? [],
+    }
+  }
+
+  private handleHttp(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const url = new URL(req.url ?? '/', 'http://relay')
+    if (req.method === 'GET' && url.pathname === '/healthz') {
+      const report = this.health()
+      res.writeHead(report.status === 'ok' ? 200 : 503, { 'content-type': 'application/json' })
+      res.end(JSON.stringify(report))
+      return
+    }
+    res.writeHead(404, { 'content-type': 'text/plain' })
+    res.end('not found\n')
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.shutdown()
+    return this.closing
+  }
+
+  private async shutdown(): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.httpServer.close(() => resolve()))
+    for (const conn of [...this.connections]) conn.close(CloseCode.RelayShutdown, 'relay shutting down')
+    for (const ws of this.wss.clients) ws.terminate()
+    this.httpServer.closeAllConnections?.()
+    this.mesh?.close()
+    this.docs.close()
+    try {
+      await this.committer.close()
+    } catch (err) {
+      this.logger.error({ code: 'flush-failed', err }, 'final flush failed')
+    }
+    await this.store.close()
+    await this.audit.flush()
+    this.wss.close()
+    await closed
+    this.logger.info('relay stopped')
+    this.logger.flush?.()
+  }
+}
