@@ -150,9 +150,15 @@ export class Relay {
     }
   }
 
+  /** Introduces a peer relay after start (the mesh dials it at once). */
+  addPeer(peer: { region: string; url: string }): void {
+    if (!this.mesh) throw new Error('start the relay before adding peers')
+    this.mesh.addPeer(peer)
+  }
+
   /** Regions allowed to hold a document, '*' expanded over the regions this relay knows. */
   regionsFor(doc: string): string[] {
-    const known = [this.options.region, ...this.options.peers.map((p) => p.region)]
+    const known = [this.options.region, ...(this.mesh?.peerRegions() ?? this.options.peers.map((p) => p.region))]
     return this.options.policy.regionsFor(doc, known)
   }
 

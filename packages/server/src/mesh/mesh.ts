@@ -1,11 +1,14 @@
 /**
  * The relay's side of the inter-region mesh: dials every configured peer
  * (exponential backoff with full jitter), accepts peers on PEER_PATH, runs
- * the authenticated hello, and routes every effective local update to the
- * peer sessions whose region the document's placement allows — never back
- * to the region it came from.
+ * the authenticated hello, and routes every update accepted from a client
+ * to the peer sessions whose region the document's placement allows.
+ * Updates received from peers are applied, persisted and fanned out to
+ * clients, but not sent on: the mesh is full (every relay peers with every
+ * other), so the origin already sent them everywhere they may go.
  */
 import type http from 'node:http'
+import { EventEmitter } from 'node:events'
 import type { Duplex } from 'node:stream'
 import WebSocket, { WebSocketServer } from 'ws'
 import { CloseCode, decodeHello, encodeHello, tryDecode, type HelloMessage } from '@meridian/core'
@@ -38,7 +41,12 @@ interface Dialer {
   policyHashMatch: boolean | null
 }
 
-export class Mesh {
+/**
+ * Events: 'session-open' (session), 'session-close' (region, role),
+ * 'cursor' (region, seq) when a peer confirmed more of our change feed,
+ * 'catchup-sent' (region, docs).
+ */
+export class Mesh extends EventEmitter {
   private readonly dialers: Dialer[]
   private readonly acceptors = new Map<string, PeerSession>()
   private readonly wss: WebSocketServer
@@ -49,6 +57,7 @@ export class Mesh {
     peers: readonly PeerConfig[],
     private readonly secret: string | undefined,
   ) {
+    super()
     this.dialers = peers.map((config) => ({
       config, state: 'disconnected', ws: null, session: null, attempts: 0, timer: null, remoteRelayId: null, policyHashMatch: null,
     }))
@@ -56,8 +65,25 @@ export class Mesh {
     if (!secret && peers.length > 0) ctx.logger.warn({ code: 'peer-auth-off' }, 'no --peer-secret: any relay may peer with this one')
   }
 
+  private started = false
+
   start(): void {
+    this.started = true
     for (const d of this.dialers) this.dial(d)
+  }
+
+  /** Adds a peer at run time (tests start relays on port 0, then introduce them). */
+  addPeer(config: PeerConfig): void {
+    if (config.region === this.ctx.region) throw new Error(`peer region "${config.region}" is this relay's own region`)
+    if (this.dialers.some((d) => d.config.region === config.region)) throw new Error(`peer region "${config.region}" is already configured`)
+    const d: Dialer = { config, state: 'disconnected', ws: null, session: null, attempts: 0, timer: null, remoteRelayId: null, policyHashMatch: null }
+    this.dialers.push(d)
+    if (this.started) this.dial(d)
+  }
+
+  /** Regions this relay dials. */
+  peerRegions(): string[] {
+    return this.dialers.map((d) => d.config.region)
   }
 
   /** Routes one effective update to the sessions that should carry it. */
@@ -68,7 +94,11 @@ export class Mesh {
       const session = d.session
       if (!session) continue
       const region = session.peerRegion
-      if (origin.kind === 'peer' && (origin.fromRegion === region || origin.originRegion === region)) {
+      // In a full mesh the origin relay sends to every region itself; a
+      // relay that forwarded what it received from a peer would race the
+      // other receivers' forwards and send every update over the links
+      // between receivers twice. Catch-up and digests repair cut links.
+      if (origin.kind === 'peer') {
         this.ctx.observer.deltaNotForwarded?.('origin')
         continue
       }
@@ -77,9 +107,7 @@ export class Mesh {
         this.ctx.observer.deltaNotForwarded?.('policy')
         continue
       }
-      const originRegion = origin.kind === 'peer' ? origin.originRegion : this.ctx.region
-      const originTime = origin.kind === 'peer' ? origin.originTime : Date.now()
-      session.enqueue(live.name, update, originRegion, originTime, placement.cadenceMs)
+      session.enqueue(live.name, update, this.ctx.region, Date.now(), placement.cadenceMs)
     }
   }
 
@@ -116,7 +144,10 @@ export class Mesh {
     })
     ws.on('close', (code, reason) => {
       clearTimeout(helloTimer)
-      d.session?.close()
+      if (d.session) {
+        d.session.close()
+        this.emit('session-close', d.config.region, 'dialer')
+      }
       d.session = null
       d.ws = null
       d.state = 'disconnected'
@@ -161,6 +192,7 @@ export class Mesh {
       ws.once('close', () => {
         session.close()
         if (this.acceptors.get(hello.region) === session) this.acceptors.delete(hello.region)
+        this.emit('session-close', hello.region, 'acceptor')
       })
     })
   }
@@ -178,10 +210,14 @@ export class Mesh {
 
   private openSession(ws: WebSocket, role: SessionRole, hello: HelloMessage): PeerSession {
     const link = new PeerLink(ws, { maxPayloadBytes: this.ctx.maxMessageBytes * 4 })
-    const session = new PeerSession(this.ctx, link, role, hello.region, hello.relayId, hello.policyHash === this.ctx.policy.hash)
+    const session = new PeerSession(this.ctx, link, role, hello.region, hello.relayId, hello.policyHash === this.ctx.policy.hash, {
+      cursor: (seq) => this.emit('cursor', hello.region, seq),
+      catchupSent: (docs) => this.emit('catchup-sent', hello.region, docs),
+    })
     ws.on('message', (data: Buffer) => session.receive(new Uint8Array(data.buffer, data.byteOffset, data.byteLength)))
     session.start().catch((err: unknown) => this.ctx.logger.error({ code: 'peer-start-failed', err }, 'peer session failed to start'))
     this.ctx.logger.info({ peer: hello.region, role, relayId: hello.relayId }, 'peer connected')
+    queueMicrotask(() => this.emit('session-open', session))
     return session
   }
 
@@ -214,9 +250,15 @@ export class Mesh {
     })
   }
 
+  /** True when every configured peer has both links up. */
+  fullyConnected(): boolean {
+    return this.dialers.every((d) => d.session !== null && this.acceptors.has(d.config.region))
+  }
+
   close(): void {
     if (this.closed) return
     this.closed = true
+    this.removeAllListeners()
     for (const d of this.dialers) {
       if (d.timer) clearTimeout(d.timer)
       d.session?.close()

@@ -48,6 +48,8 @@ export class PeerSession {
   readonly queue = new PeerQueue()
   /** Ms between a delta's acceptance at its origin and its arrival here, last seen. */
   lastLagMs: number | null = null
+  /** Documents the last catch-up exchanged. */
+  lastCatchupDocs: number | null = null
   catchingUp = false
   cursor = 0
   private nextMark = 1
@@ -67,6 +69,7 @@ export class PeerSession {
     readonly peerRegion: string,
     readonly peerRelayId: string,
     readonly policyHashMatch: boolean,
+    private readonly events: { cursor(seq: number): void; catchupSent(docs: number): void } = { cursor: () => {}, catchupSent: () => {} },
   ) {}
 
   get sendsDeltas(): boolean {
@@ -163,6 +166,8 @@ export class PeerSession {
     }
     this.catchupDone = { seq: startSeq }
     this.ctx.observer.catchupRun?.(this.peerRegion, docs)
+    this.lastCatchupDocs = docs
+    this.events.catchupSent(docs)
     this.ctx.logger.info({ peer: this.peerRegion, docs, fromSeq: this.cursor, toSeq: startSeq }, 'catch-up sent')
     this.maybeFinishCatchup()
   }
@@ -306,6 +311,7 @@ export class PeerSession {
     if (covered !== null && covered > this.cursor) {
       this.cursor = covered
       await saveCursor(this.ctx.store, this.peerRegion, this.peerRelayId, this.ctx.policy.hash, covered)
+      this.events.cursor(covered)
     }
   }
 
