@@ -92,6 +92,12 @@ export class Relay {
     return `ws://${this.options.host}:${this.port}`
   }
 
+  /** Resolves when every update applied so far is durable in this relay's store. */
+  async flush(): Promise<void> {
+    this.docs.flushPending()
+    await this.committer.flush()
+  }
+
   get healthy(): boolean {
     return !this.storageFailed && this.store.healthy
   }

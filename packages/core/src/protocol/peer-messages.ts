@@ -73,6 +73,11 @@ export interface DigestEntry {
   doc: string
   hash: Uint8Array
 }
+/**
+ * Every `seq` is a watermark in the sender's change feed (every entry up to
+ * it that this peer may receive has been sent), 0 meaning no claim; see
+ * docs/protocol-peer.md for the flow and the rule.
+ */
 export type PeerMessage =
   | HelloMessage
   | { type: 'catchup-request'; sinceSeq: number }

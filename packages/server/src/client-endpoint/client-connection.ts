@@ -57,8 +57,8 @@ export class ClientConnection implements DocConnection {
     this.live = live
     live.addConnection(this)
     this.send(encodeSyncStep1(Y.encodeStateVector(live.doc)))
-    const states = live.awareness.getStates()
-    if (states.size > 0) this.send(encodeAwareness(encodeAwarenessStates(live.awareness, [...states.keys()])))
+    const states = live.hasAwareness() ? live.awareness.getStates() : null
+    if (states && states.size > 0) this.send(encodeAwareness(encodeAwarenessStates(live.awareness, [...states.keys()])))
     const queued = this.backlog
     this.backlog = []
     this.backlogBytes = 0

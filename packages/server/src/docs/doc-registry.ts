@@ -126,6 +126,11 @@ export class DocRegistry {
     }
   }
 
+  /** Hands every loaded document's pending turn to persistence now. */
+  flushPending(): void {
+    for (const live of this.loaded.values()) live.flushPending()
+  }
+
   /** Hands every pending turn to persistence and drops all documents. Idempotent. */
   close(): void {
     if (this.closed) return

@@ -38,7 +38,7 @@ export interface LiveDocHooks {
 
 export class LiveDoc {
   readonly doc = new Y.Doc({ gc: true })
-  readonly awareness: Awareness
+  private awarenessInstance: Awareness | null = null
   readonly connections = new Map<number, DocConnection>()
   /** Awareness client ids introduced by each connection, removed when it leaves. */
   readonly awarenessIdsByConnection = new Map<number, Set<number>>()
@@ -57,12 +57,26 @@ export class LiveDoc {
     readonly name: string,
     private readonly hooks: LiveDocHooks,
   ) {
-    this.awareness = new Awareness(this.doc)
-    // The relay has no presence of its own; stop the Awareness from
-    // advertising one and from running a timer for it.
-    this.awareness.setLocalState(null)
     this.doc.on('update', this.handleUpdate)
-    this.awareness.on('update', this.handleAwarenessChange)
+  }
+
+  /**
+   * Created on first use: documents that only replicate (no clients) then
+   * cost no Awareness object and no Awareness timer.
+   */
+  get awareness(): Awareness {
+    if (!this.awarenessInstance) {
+      const awareness = new Awareness(this.doc)
+      // The relay has no presence of its own.
+      awareness.setLocalState(null)
+      awareness.on('update', this.handleAwarenessChange)
+      this.awarenessInstance = awareness
+    }
+    return this.awarenessInstance
+  }
+
+  hasAwareness(): boolean {
+    return this.awarenessInstance !== null
   }
 
   private readonly handleAwarenessChange = (
@@ -158,7 +172,7 @@ export class LiveDoc {
     this.turnSenders.delete(connId)
     const ids = this.awarenessIdsByConnection.get(connId)
     this.awarenessIdsByConnection.delete(connId)
-    if (ids && ids.size > 0) {
+    if (ids && ids.size > 0 && this.awarenessInstance) {
       // Tell the others this connection's users left, as y-websocket does.
       removeAwarenessStates(this.awareness, [...ids], 'connection-closed')
     }
@@ -182,8 +196,11 @@ export class LiveDoc {
     }
     this.closed = true
     this.doc.off('update', this.handleUpdate)
-    this.awareness.off('update', this.handleAwarenessChange)
-    this.awareness.destroy()
+    if (this.awarenessInstance) {
+      this.awarenessInstance.off('update', this.handleAwarenessChange)
+      this.awarenessInstance.destroy()
+      this.awarenessInstance = null
+    }
     this.doc.destroy()
   }
 }

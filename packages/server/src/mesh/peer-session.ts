@@ -7,10 +7,12 @@
  * mesh every pair has two links, one per direction of data.
  *
  * Cursor: the dialer keeps, per peer region, the highest change-feed seq S
- * such that every local change with seq <= S is durably stored at the peer.
- * Frames that need an ack carry a per-link "mark"; when a frame emptied the
- * queue, its mark covers the feed's last seq at that moment, and the peer's
- * ack of the mark (sent after its group commit) moves the cursor there.
+ * such that every change this relay accepted from clients with seq <= S is
+ * durably stored at the peer. Frames that need an ack carry a per-link
+ * "mark"; when a frame emptied the queue, its mark covers the feed's last seq
+ * at that moment, and the peer's ack of the mark (sent after its group
+ * commit) moves the cursor there. When the link goes quiet (queue empty,
+ * every frame acked, local writes durable) the cursor moves to the feed's end.
  * After a cut, catch-up syncs only the documents the feed recorded after the
  * cursor (state-vector exchange, then diffs): cost follows what changed.
  */
@@ -40,6 +42,8 @@ import { DigestIndex } from './digest.js'
 import { loadCursor, saveCursor } from './cursor.js'
 
 const FEED_PAGE = 500
+/** Keeps frames well under the receiver's batch and payload limits. */
+const MAX_DELTAS_PER_FRAME = 1000
 const BACKPRESSURE_RETRY_MS = 25
 
 export type SessionRole = 'dialer' | 'acceptor'
@@ -127,16 +131,17 @@ export class PeerSession {
       return
     }
     const deltas = this.queue.takeDue(Date.now())
-    if (deltas.length > 0) {
+    for (let start = 0; start < deltas.length; start += MAX_DELTAS_PER_FRAME) {
+      const chunk = deltas.slice(start, start + MAX_DELTAS_PER_FRAME)
+      const last = start + MAX_DELTAS_PER_FRAME >= deltas.length
       const mark = this.nextMark++
-      const covered = this.queue.isEmpty() && !this.catchingUp ? this.ctx.store.lastSeq() : null
-      this.marks.set(mark, covered)
+      this.marks.set(mark, last && this.queue.isEmpty() && !this.catchingUp ? this.ctx.store.lastSeq() : null)
       let raw = 0
-      const messages = deltas.map((d) => {
+      const messages = chunk.map((d) => {
         raw += d.update.byteLength
         return encodeDelta(d.doc, d.update, d.originRegion, d.originTime, mark)
       })
-      this.link.sendEncoded(messages, raw, deltas.length)
+      this.link.sendEncoded(messages, raw, chunk.length)
     }
     this.scheduleFlush()
   }
@@ -307,6 +312,13 @@ export class PeerSession {
       if (m > mark) break
       if (seq !== null) covered = Math.max(covered ?? 0, seq)
       this.marks.delete(m)
+    }
+    if (this.queue.isEmpty() && this.marks.size === 0 && !this.catchingUp) {
+      // Quiescent: everything applied so far was queued when applied, the
+      // queue is empty and every frame is acknowledged. Once the writes in
+      // flight here are durable, the whole feed up to now is at the peer.
+      await this.ctx.committer.flush()
+      if (this.queue.isEmpty() && this.marks.size === 0 && !this.catchingUp) covered = Math.max(covered ?? 0, this.ctx.store.lastSeq())
     }
     if (covered !== null && covered > this.cursor) {
       this.cursor = covered

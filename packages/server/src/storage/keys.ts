@@ -1,5 +1,6 @@
 /**
- * Binary key layout of the relay's LevelDB (see docs/storage.md).
+ * Byte layout of the relay's LevelDB (see docs/storage.md): the keys, and the
+ * two small records stored under them (document head, counters).
  *
  *   0x00 tag                          system records (format version, counters)
  *   0x01 varint(len) key              metadata value
@@ -14,6 +15,8 @@
  * that no other document's key can fall into, and one iterator over that range
  * reads a consistent head + snapshot + log.
  */
+import * as encoding from 'lib0/encoding'
+import * as decoding from 'lib0/decoding'
 import { StorageError } from './doc-store.js'
 
 /** Longest document name (and metadata key), in UTF-8 bytes. */
@@ -173,7 +176,50 @@ export function decodeFeedKey(key: Uint8Array): number {
   return readU64(key, 1)
 }
 
-/** Upper bound of the whole feed namespace. */
+/** Bounds of the whole feed namespace. */
+export const FEED_START = Uint8Array.of(NS_FEED)
 export const FEED_END = Uint8Array.of(NS_FEED + 1)
 
 export const metaKey = (key: string): Uint8Array => prefixed(NS_META, encodeName(key))
+
+/** Per-document record: its feed seq, its newest log id, and the log id its snapshot covers. */
+export interface Head {
+  seq: number
+  lastLogId: number
+  floor: number
+}
+
+export function encodeHead(head: Head): Uint8Array {
+  const enc = encoding.createEncoder()
+  encoding.writeVarUint(enc, head.seq)
+  encoding.writeVarUint(enc, head.lastLogId)
+  encoding.writeVarUint(enc, head.floor)
+  return encoding.toUint8Array(enc)
+}
+
+export function decodeHead(bytes: Uint8Array): Head {
+  try {
+    const dec = decoding.createDecoder(bytes)
+    const head = { seq: decoding.readVarUint(dec), lastLogId: decoding.readVarUint(dec), floor: decoding.readVarUint(dec) }
+    if (decoding.hasContent(dec)) throw new Error('trailing bytes')
+    return head
+  } catch (err) {
+    throw new StorageError('storage-corrupt', 'unreadable document head', { cause: err })
+  }
+}
+
+export function encodeCounters(seq: number, logId: number): Uint8Array {
+  const enc = encoding.createEncoder()
+  encoding.writeVarUint(enc, seq)
+  encoding.writeVarUint(enc, logId)
+  return encoding.toUint8Array(enc)
+}
+
+export function decodeCounters(bytes: Uint8Array): { seq: number; logId: number } {
+  try {
+    const dec = decoding.createDecoder(bytes)
+    return { seq: decoding.readVarUint(dec), logId: decoding.readVarUint(dec) }
+  } catch (err) {
+    throw new StorageError('storage-corrupt', 'unreadable counters record', { cause: err })
+  }
+}

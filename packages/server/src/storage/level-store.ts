@@ -7,8 +7,6 @@
  * get their consistency from LevelDB iterators, which read from a snapshot.
  */
 import { ClassicLevel } from 'classic-level'
-import * as encoding from 'lib0/encoding'
-import * as decoding from 'lib0/decoding'
 import {
   StorageError,
   toStorageError,
@@ -18,28 +16,7 @@ import {
   type FeedEntry,
   type StoredDoc,
 } from './doc-store.js'
-import {
-  FEED_END,
-  NS_FEED,
-  PART_HEAD,
-  PART_LOG,
-  PART_SNAPSHOT,
-  SYSTEM_COUNTERS_KEY,
-  SYSTEM_VERSION_KEY,
-  decodeFeedKey,
-  decodeName,
-  docPrefix,
-  docPrefixOf,
-  docRange,
-  encodeName,
-  feedKey,
-  headKey,
-  logIdOf,
-  logKey,
-  logRange,
-  metaKey,
-  snapshotKey,
-} from './keys.js'
+import * as K from './keys.js'
 
 const FORMAT_VERSION = 1
 
@@ -51,48 +28,6 @@ export interface LevelDocStoreOptions {
 export type BatchOp = { type: 'put'; key: Uint8Array; value: Uint8Array } | { type: 'del'; key: Uint8Array }
 
 type Db = ClassicLevel<Uint8Array, Uint8Array>
-
-/** Per-document record: its feed seq, its newest log id, and the log id its snapshot covers. */
-interface Head {
-  seq: number
-  lastLogId: number
-  floor: number
-}
-
-function encodeHead(head: Head): Uint8Array {
-  const enc = encoding.createEncoder()
-  encoding.writeVarUint(enc, head.seq)
-  encoding.writeVarUint(enc, head.lastLogId)
-  encoding.writeVarUint(enc, head.floor)
-  return encoding.toUint8Array(enc)
-}
-
-function decodeHead(bytes: Uint8Array): Head {
-  try {
-    const dec = decoding.createDecoder(bytes)
-    const head = { seq: decoding.readVarUint(dec), lastLogId: decoding.readVarUint(dec), floor: decoding.readVarUint(dec) }
-    if (decoding.hasContent(dec)) throw new Error('trailing bytes')
-    return head
-  } catch (err) {
-    throw new StorageError('storage-corrupt', 'unreadable document head', { cause: err })
-  }
-}
-
-function encodeCounters(seq: number, logId: number): Uint8Array {
-  const enc = encoding.createEncoder()
-  encoding.writeVarUint(enc, seq)
-  encoding.writeVarUint(enc, logId)
-  return encoding.toUint8Array(enc)
-}
-
-function decodeCounters(bytes: Uint8Array): { seq: number; logId: number } {
-  try {
-    const dec = decoding.createDecoder(bytes)
-    return { seq: decoding.readVarUint(dec), logId: decoding.readVarUint(dec) }
-  } catch (err) {
-    throw new StorageError('storage-corrupt', 'unreadable counters record', { cause: err })
-  }
-}
 
 const levelCode = (err: unknown): string | undefined =>
   typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string' ? err.code : undefined
@@ -114,7 +49,7 @@ function fromLevel(err: unknown, what: string): StorageError {
 const plain = (b: Uint8Array): Uint8Array =>
   b.constructor === Uint8Array ? b : new Uint8Array(b.buffer, b.byteOffset, b.byteLength)
 
-function checkLogId(n: number, what: string): void {
+function checkCount(n: number, what: string): void {
   if (!Number.isSafeInteger(n) || n < 0) throw new StorageError('storage-invalid', `${what} must be a non-negative integer`)
 }
 
@@ -172,14 +107,14 @@ export class LevelDocStore implements DocStore {
       throw new StorageError(code, `cannot open ${this.location}: ${String(reason)}`, { cause: err })
     }
     try {
-      const version = await db.get(SYSTEM_VERSION_KEY)
+      const version = await db.get(K.SYSTEM_VERSION_KEY)
       if (version === undefined) {
-        await db.put(SYSTEM_VERSION_KEY, Uint8Array.of(FORMAT_VERSION), { sync: true })
+        await db.put(K.SYSTEM_VERSION_KEY, Uint8Array.of(FORMAT_VERSION), { sync: true })
       } else if (version.length !== 1 || version[0] !== FORMAT_VERSION) {
         throw new StorageError('storage-incompatible', `${this.location} holds an unknown storage format version`)
       }
-      const counters = await db.get(SYSTEM_COUNTERS_KEY)
-      const { seq, logId } = counters ? decodeCounters(counters) : { seq: 0, logId: 0 }
+      const counters = await db.get(K.SYSTEM_COUNTERS_KEY)
+      const { seq, logId } = counters ? K.decodeCounters(counters) : { seq: 0, logId: 0 }
       this.nextSeq = this.committedSeq = seq
       this.nextLogId = logId
     } catch (err) {
@@ -270,41 +205,36 @@ export class LevelDocStore implements DocStore {
   }
 
   append(entries: readonly AppendEntry[]): Promise<Map<string, number>> {
-    const groups = new Map<string, { name: Uint8Array; updates: Uint8Array[] }>()
-    try {
-      this.openDb()
+    return this.write('append', async (db) => {
+      const groups = new Map<string, { name: Uint8Array; updates: Uint8Array[] }>()
       for (const { doc, update } of entries) {
         if (!(update instanceof Uint8Array) || update.length === 0) {
           throw new StorageError('storage-invalid', `update for ${JSON.stringify(doc)} is empty or not bytes`)
         }
         let group = groups.get(doc)
-        if (!group) groups.set(doc, (group = { name: encodeName(doc), updates: [] }))
+        if (!group) groups.set(doc, (group = { name: K.encodeName(doc), updates: [] }))
         group.updates.push(update)
       }
-    } catch (err) {
-      return Promise.reject(err)
-    }
-    if (groups.size === 0) return Promise.resolve(new Map())
-    return this.write('append', async (db) => {
-      const docs = [...groups.entries()].map(([doc, g]) => ({ doc, ...g, prefix: docPrefixOf(g.name) }))
-      const heads = await db.getMany(docs.map((d) => headKey(d.prefix)))
-      const ops: BatchOp[] = []
       const seqs = new Map<string, number>()
+      if (groups.size === 0) return seqs
+      const docs = [...groups.entries()].map(([doc, g]) => ({ doc, ...g, prefix: K.docPrefixOf(g.name) }))
+      const heads = await db.getMany(docs.map((d) => K.headKey(d.prefix)))
+      const ops: BatchOp[] = []
       let seq = this.nextSeq
       let logId = this.nextLogId
       docs.forEach((d, i) => {
         const raw = heads[i]
-        const old = raw ? decodeHead(raw) : null
+        const old = raw ? K.decodeHead(raw) : null
         seq++
         // Each document keeps exactly one feed entry, at its newest seq.
-        if (old) ops.push({ type: 'del', key: feedKey(old.seq) })
-        ops.push({ type: 'put', key: feedKey(seq), value: d.name })
+        if (old) ops.push({ type: 'del', key: K.feedKey(old.seq) })
+        ops.push({ type: 'put', key: K.feedKey(seq), value: d.name })
         const floor = old ? old.floor : logId
-        for (const update of d.updates) ops.push({ type: 'put', key: logKey(d.prefix, ++logId), value: update })
-        ops.push({ type: 'put', key: headKey(d.prefix), value: encodeHead({ seq, lastLogId: logId, floor }) })
+        for (const update of d.updates) ops.push({ type: 'put', key: K.logKey(d.prefix, ++logId), value: update })
+        ops.push({ type: 'put', key: K.headKey(d.prefix), value: K.encodeHead({ seq, lastLogId: logId, floor }) })
         seqs.set(d.doc, seq)
       })
-      ops.push({ type: 'put', key: SYSTEM_COUNTERS_KEY, value: encodeCounters(seq, logId) })
+      ops.push({ type: 'put', key: K.SYSTEM_COUNTERS_KEY, value: K.encodeCounters(seq, logId) })
       // Advanced before the write: a batch whose outcome is unknown must never
       // have its numbers handed out again.
       this.nextSeq = seq
@@ -317,23 +247,23 @@ export class LevelDocStore implements DocStore {
 
   loadDoc(doc: string): Promise<StoredDoc | null> {
     return this.read('loadDoc', async (db) => {
-      const prefix = docPrefix(doc)
+      const prefix = K.docPrefix(doc)
       // One iterator = one LevelDB snapshot, so a compaction racing this load
       // can never hand us an old snapshot with an already-trimmed log.
-      const rows = await db.iterator(docRange(prefix)).all()
-      let head: Head | null = null
+      const rows = await db.iterator(K.docRange(prefix)).all()
+      let head: K.Head | null = null
       let snapshot: Uint8Array | null = null
       const log: Uint8Array[] = []
       let logBytes = 0
       let lastLogId = 0
       for (const [key, value] of rows) {
         const part = key[prefix.length]
-        if (part === PART_HEAD) head = decodeHead(value)
-        else if (part === PART_SNAPSHOT) snapshot = plain(value)
-        else if (part === PART_LOG) {
+        if (part === K.PART_HEAD) head = K.decodeHead(value)
+        else if (part === K.PART_SNAPSHOT) snapshot = plain(value)
+        else if (part === K.PART_LOG) {
           log.push(plain(value))
           logBytes += value.length
-          lastLogId = logIdOf(key, prefix)
+          lastLogId = K.logIdOf(key, prefix)
         }
       }
       if (!head) {
@@ -345,63 +275,53 @@ export class LevelDocStore implements DocStore {
   }
 
   compact(doc: string, snapshot: Uint8Array, upToLogId: number): Promise<void> {
-    let prefix: Uint8Array
-    try {
-      prefix = docPrefix(doc)
-      checkLogId(upToLogId, 'upToLogId')
-      if (!(snapshot instanceof Uint8Array)) throw new StorageError('storage-invalid', 'snapshot must be bytes')
-    } catch (err) {
-      return Promise.reject(err)
-    }
     return this.write('compact', async (db) => {
-      const raw = await db.get(headKey(prefix))
+      const prefix = K.docPrefix(doc)
+      checkCount(upToLogId, 'upToLogId')
+      if (!(snapshot instanceof Uint8Array)) throw new StorageError('storage-invalid', 'snapshot must be bytes')
+      const raw = await db.get(K.headKey(prefix))
       if (!raw) return
-      const head = decodeHead(raw)
+      const head = K.decodeHead(raw)
       if (upToLogId > head.lastLogId) {
         throw new StorageError('storage-invalid', `upToLogId ${upToLogId} is past the last log entry ${head.lastLogId}`)
       }
       // A snapshot taken before an earlier compaction, or before the document
       // was deleted and recreated, knows less than what is stored now.
       if (upToLogId <= head.floor) return
-      const trimmed = await db.keys(logRange(prefix, 0, upToLogId)).all()
-      const ops: BatchOp[] = [{ type: 'put', key: snapshotKey(prefix), value: snapshot }]
+      const trimmed = await db.keys(K.logRange(prefix, 0, upToLogId)).all()
+      const ops: BatchOp[] = [{ type: 'put', key: K.snapshotKey(prefix), value: snapshot }]
       for (const key of trimmed) ops.push({ type: 'del', key })
-      ops.push({ type: 'put', key: headKey(prefix), value: encodeHead({ ...head, floor: upToLogId }) })
+      ops.push({ type: 'put', key: K.headKey(prefix), value: K.encodeHead({ ...head, floor: upToLogId }) })
       await this.commit(db, ops)
     })
   }
 
   deleteDoc(doc: string): Promise<void> {
-    let prefix: Uint8Array
-    try {
-      prefix = docPrefix(doc)
-    } catch (err) {
-      return Promise.reject(err)
-    }
     return this.write('deleteDoc', async (db) => {
-      const raw = await db.get(headKey(prefix))
+      const prefix = K.docPrefix(doc)
+      const raw = await db.get(K.headKey(prefix))
       if (!raw) return
-      const head = decodeHead(raw)
-      const keys = await db.keys(docRange(prefix)).all()
+      const head = K.decodeHead(raw)
+      const keys = await db.keys(K.docRange(prefix)).all()
       const ops: BatchOp[] = keys.map((key) => ({ type: 'del', key }))
-      ops.push({ type: 'del', key: feedKey(head.seq) })
+      ops.push({ type: 'del', key: K.feedKey(head.seq) })
       await this.commit(db, ops)
     })
   }
 
   hasDoc(doc: string): Promise<boolean> {
-    return this.read('hasDoc', async (db) => (await db.get(headKey(docPrefix(doc)))) !== undefined)
+    return this.read('hasDoc', async (db) => (await db.get(K.headKey(K.docPrefix(doc)))) !== undefined)
   }
 
   /** Walks the feed rather than the document range: one row per document, however long its log. */
   async *listDocs(): AsyncIterable<string> {
     const db = this.openDb()
-    const names = db.values({ gte: Uint8Array.of(NS_FEED), lt: FEED_END })
+    const names = db.values({ gte: K.FEED_START, lt: K.FEED_END })
     try {
       for (;;) {
         const chunk = await names.nextv(256)
         if (chunk.length === 0) return
-        for (const name of chunk) yield decodeName(name)
+        for (const name of chunk) yield K.decodeName(name)
       }
     } catch (err) {
       throw fromLevel(err, 'listDocs')
@@ -411,34 +331,28 @@ export class LevelDocStore implements DocStore {
   }
 
   readFeed(afterSeq: number, limit: number): Promise<FeedEntry[]> {
-    try {
-      checkLogId(afterSeq, 'afterSeq')
-      checkLogId(limit, 'limit')
-    } catch (err) {
-      return Promise.reject(err)
-    }
-    if (limit === 0) return this.read('readFeed', async () => [])
     return this.read('readFeed', async (db) => {
-      const rows = await db.iterator({ gt: feedKey(afterSeq), lt: FEED_END, limit }).all()
-      return rows.map(([key, value]) => ({ seq: decodeFeedKey(key), doc: decodeName(value) }))
+      checkCount(afterSeq, 'afterSeq')
+      checkCount(limit, 'limit')
+      if (limit === 0) return []
+      // LevelDB takes a 32-bit limit, where -1 means none.
+      const rows = await db.iterator({ gt: K.feedKey(afterSeq), lt: K.FEED_END, limit: limit > 0x7fff_ffff ? -1 : limit }).all()
+      return rows.map(([key, value]) => ({ seq: K.decodeFeedKey(key), doc: K.decodeName(value) }))
     })
   }
 
   getMeta(key: string): Promise<Uint8Array | null> {
     return this.read('getMeta', async (db) => {
-      const value = await db.get(metaKey(key))
+      const value = await db.get(K.metaKey(key))
       return value === undefined ? null : plain(value)
     })
   }
 
   putMeta(key: string, value: Uint8Array): Promise<void> {
-    let k: Uint8Array
-    try {
-      k = metaKey(key)
+    return this.write('putMeta', async (db) => {
+      const k = K.metaKey(key)
       if (!(value instanceof Uint8Array)) throw new StorageError('storage-invalid', 'metadata value must be bytes')
-    } catch (err) {
-      return Promise.reject(err)
-    }
-    return this.write('putMeta', (db) => this.commit(db, [{ type: 'put', key: k, value }]))
+      await this.commit(db, [{ type: 'put', key: k, value }])
+    })
   }
 }
