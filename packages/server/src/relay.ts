@@ -19,6 +19,7 @@ import { resolveRelayOptions, type RelayOptions } from './config/options.js'
 import { createLogger } from './observability/logger.js'
 import { DocRegistry } from './docs/doc-registry.js'
 import { ClientConnection, type Access } from './client-endpoint/client-connection.js'
+import { TokenError, tokenCovers, verifyToken } from './auth/tokens.js'
 import type { ClientEndpointContext } from './client-endpoint/context.js'
 import type { DocStore } from './storage/doc-store.js'
 import { LevelDocStore } from './storage/level-store.js'
@@ -200,16 +201,43 @@ export class Relay {
       ws.close(CloseCode.StorageUnavailable, 'storage unavailable')
       return
     }
-    const access: Access = 'write'
-    const conn = new ClientConnection(ws, docName, access, this.contextFor())
+    // The connection exists from the first byte so that what the client sends
+    // while we authenticate and load is buffered (and capped), not lost.
+    const conn = new ClientConnection(ws, docName, this.contextFor())
     this.connections.add(conn)
-    this.docs.acquire(docName).then(
-      (live) => conn.attach(live),
-      (err: unknown) => {
+    void this.authorize(url.searchParams.get('token'), docName).then(async (access) => {
+      if (typeof access === 'object') {
+        this.onAuthFailure?.(access.code)
+        conn.close(access.code, access.reason)
+        return
+      }
+      let live
+      try {
+        live = await this.docs.acquire(docName)
+      } catch (err) {
         this.logger.error({ code: 'load-failed', doc: docName, err }, 'failed to load a document')
         conn.close(CloseCode.InternalError, 'failed to load document')
-      },
-    )
+        return
+      }
+      conn.attach(live, access)
+    })
+  }
+
+  /** Hook for metrics. */
+  onAuthFailure: ((code: number) => void) | null = null
+
+  /** The access a token grants for a document, or the close code and reason to refuse it. */
+  private async authorize(token: string | null, docName: string): Promise<Access | { code: number; reason: string }> {
+    const secret = this.options.authSecret
+    if (!secret) return 'write'
+    try {
+      const claims = await verifyToken(token, secret)
+      if (!tokenCovers(claims, docName)) return { code: CloseCode.Forbidden, reason: 'token does not cover this document' }
+      return claims.access
+    } catch (err) {
+      const reason = err instanceof TokenError ? err.code : 'token-invalid'
+      return { code: CloseCode.Unauthorized, reason }
+    }
   }
 
   private context: ClientEndpointContext | null = null
@@ -221,8 +249,11 @@ export class Relay {
       limits: {
         maxMessageBytes: this.options.maxMessageBytes,
         maxBufferedBytes: this.options.maxBufferedBytes,
-        maxAwarenessIdsPerConnection: 16,
-        awareness: { maxEntries: 64, maxStateBytes: 64 * 1024 },
+        maxPreAuthBytes: this.options.maxPreAuthBytes,
+        rateLimitPerSecond: this.options.rateLimitPerSecond,
+        rateLimitBurst: this.options.rateLimitBurst,
+        maxAwarenessIdsPerConnection: this.options.maxAwarenessIdsPerConnection,
+        awareness: { maxEntries: this.options.maxAwarenessIdsPerConnection * 4, maxStateBytes: this.options.maxAwarenessStateBytes },
       },
       regionsFor: (doc) => this.regionsFor(doc),
       onConnectionGone: (conn) => this.connections.delete(conn),

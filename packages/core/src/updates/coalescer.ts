@@ -18,6 +18,14 @@
  *   deleted-but-not-collected content. Each compaction is paid for by the
  *   bytes pushed since the previous one, so the guard adds linear cost.
  *
+ * Merged parts are held in the v2 encoding. `Y.mergeUpdates` never joins
+ * adjacent structs (a decoded struct has no `right` neighbour, which
+ * `Item.mergeWith` requires), so a merged v1 backlog of typing costs ~10
+ * bytes per character; v2's column encoding brings that to ~1 byte, about
+ * the document's own encoded size. `take()` converts back to v1, the wire
+ * format. The v2 bytes are produced here by yjs, never received, so the v2
+ * decoder-bomb problem (see validate.ts) does not apply.
+ *
  * Updates must already be validated: they are passed to yjs as they are.
  */
 import * as Y from 'yjs'
@@ -37,10 +45,19 @@ interface Tier {
   bytes: number
 }
 
+/** Level-0 updates arrive as v1; everything merged is held as v2 (see above). */
+const v1ToV2 = (parts: Uint8Array[]): Uint8Array =>
+  parts.length === 1 ? Y.convertUpdateFormatV1ToV2(parts[0]!) : Y.mergeUpdatesV2(parts, Y.UpdateDecoderV1, Y.UpdateEncoderV2)
+
+const v2ToV1 = (parts: Uint8Array[]): Uint8Array =>
+  parts.length === 1 ? Y.convertUpdateFormatV2ToV1(parts[0]!) : Y.mergeUpdatesV2(parts, Y.UpdateDecoderV2, Y.UpdateEncoderV1)
+
 export class UpdateCoalescer {
   private readonly fanIn: number
   private readonly floorBytes: number
+  /** tiers[0] holds raw v1 updates; tiers[i > 0] hold v2 merges of fanIn^i updates. */
   private tiers: Tier[] = []
+  /** v2 result of the last compaction. */
   private base: Uint8Array | null = null
   private lastCompactedBytes = 0
   private count = 0
@@ -58,7 +75,7 @@ export class UpdateCoalescer {
   push(update: Uint8Array): void {
     this.count++
     this.bytes += update.length
-    this.addToTier(0, update)
+    this.addToTiers(update)
     if (this.bytes > Math.max(this.floorBytes, 2 * this.lastCompactedBytes)) this.compact()
   }
 
@@ -76,12 +93,15 @@ export class UpdateCoalescer {
     return this.count === 0
   }
 
-  /** One update equivalent to everything pushed since the last take; empties the queue. */
+  /** One v1 update equivalent to everything pushed since the last take; empties the queue. */
   take(): Uint8Array | null {
     if (this.count === 0) return null
-    const merged = this.mergeAll()
+    const raw = this.tiers[0]?.parts ?? []
+    const merged = this.mergedV2Parts()
+    // A backlog that never left tier 0 is merged in v1 directly (or not at all).
+    const out = merged.length === 0 ? (raw.length === 1 ? raw[0]! : Y.mergeUpdates(raw)) : v2ToV1(raw.length > 0 ? [...merged, v1ToV2(raw)] : merged)
     this.clear()
-    return merged
+    return out
   }
 
   clear(): void {
@@ -92,14 +112,14 @@ export class UpdateCoalescer {
     this.bytes = 0
   }
 
-  private addToTier(level: number, update: Uint8Array): void {
+  private addToTiers(update: Uint8Array): void {
     let carry = update
-    for (let i = level; ; i++) {
+    for (let i = 0; ; i++) {
       const tier = (this.tiers[i] ??= { parts: [], bytes: 0 })
       tier.parts.push(carry)
       tier.bytes += carry.length
       if (tier.parts.length < this.fanIn) return
-      carry = Y.mergeUpdates(tier.parts)
+      carry = i === 0 ? v1ToV2(tier.parts) : Y.mergeUpdatesV2(tier.parts)
       this.bytes += carry.length - tier.bytes
       tier.parts = []
       tier.bytes = 0
@@ -107,17 +127,20 @@ export class UpdateCoalescer {
   }
 
   private compact(): void {
-    const merged = this.mergeAll()
+    const raw = this.tiers[0]?.parts ?? []
+    const parts = this.mergedV2Parts()
+    if (raw.length > 0) parts.push(v1ToV2(raw))
+    const merged = parts.length === 1 ? parts[0]! : Y.mergeUpdatesV2(parts)
     this.tiers = []
     this.base = merged
     this.bytes = merged.length
     this.lastCompactedBytes = merged.length
   }
 
-  private mergeAll(): Uint8Array {
+  /** Every held v2 part, oldest first: base, then the highest tier down to tier 1. */
+  private mergedV2Parts(): Uint8Array[] {
     const parts: Uint8Array[] = this.base === null ? [] : [this.base]
-    // Highest tier first: the largest inputs lead, which is also push order.
-    for (let i = this.tiers.length - 1; i >= 0; i--) parts.push(...this.tiers[i]!.parts)
-    return parts.length === 1 ? parts[0]! : Y.mergeUpdates(parts)
+    for (let i = this.tiers.length - 1; i >= 1; i--) parts.push(...this.tiers[i]!.parts)
+    return parts
   }
 }

@@ -7,14 +7,18 @@
 import { ConfigError } from '../config/options.js'
 import { Relay } from '../relay.js'
 import { parseRelayArgs, RELAY_USAGE } from './args.js'
+import { parseTokenArgs, TOKEN_USAGE } from './token-args.js'
+import { signToken } from '../auth/tokens.js'
 
 const USAGE = `usage: meridian <command>
 
 commands:
   relay   start one regional relay
   dev     start a local multi-region demo cluster
+  token   print a signed client token
 
-${RELAY_USAGE}`
+${RELAY_USAGE}
+${TOKEN_USAGE}`
 
 const fail = (message: string, code: number): never => {
   process.stderr.write(`meridian: ${message}\n`)
@@ -50,11 +54,24 @@ const runRelay = async (argv: string[]): Promise<void> => {
   process.on('SIGINT', () => stop('SIGINT'))
 }
 
+const runToken = async (argv: string[]): Promise<void> => {
+  let options
+  try {
+    options = parseTokenArgs(argv, process.env.MERIDIAN_AUTH_SECRET)
+  } catch (err) {
+    if (err instanceof ConfigError) return fail(`${err.message}\n${TOKEN_USAGE}`, 2)
+    throw err
+  }
+  process.stdout.write(`${await signToken(options)}\n`)
+}
+
 const main = async (): Promise<void> => {
   const [command, ...rest] = process.argv.slice(2)
   switch (command) {
     case 'relay':
       return runRelay(rest)
+    case 'token':
+      return runToken(rest)
     case undefined:
     case '--help':
     case 'help':

@@ -24,6 +24,7 @@ import {
 } from '@meridian/core'
 import type { DocConnection, LiveDoc } from '../docs/live-doc.js'
 import type { ClientEndpointContext } from './context.js'
+import { TokenBucket } from './rate-limit.js'
 
 let nextConnectionId = 1
 
@@ -37,23 +38,31 @@ export class ClientConnection implements DocConnection {
   private backlogBytes = 0
   private closed = false
   private readonly origin
+  private readonly bucket: TokenBucket
+  /** Set once the connection is authorized; until then nothing is applied. */
+  access: Access = 'read'
 
   constructor(
     private readonly ws: WebSocket,
     readonly docName: string,
-    readonly access: Access,
     private readonly ctx: ClientEndpointContext,
   ) {
     this.origin = Object.freeze({ kind: 'client' as const, connectionId: this.id })
+    this.bucket = new TokenBucket(ctx.limits.rateLimitPerSecond, ctx.limits.rateLimitBurst)
     ws.binaryType = 'nodebuffer'
     ws.on('message', this.handleRaw)
     ws.on('close', this.handleClose)
     ws.on('error', (err) => ctx.logger.debug({ code: 'socket-error', err, conn: this.id }, 'client socket error'))
   }
 
-  /** Called once the document is loaded: start the y-websocket handshake, then drain the queue. */
-  attach(live: LiveDoc): void {
+  get isClosed(): boolean {
+    return this.closed
+  }
+
+  /** Called once authorized and the document is loaded: start the y-websocket handshake, then drain the queue. */
+  attach(live: LiveDoc, access: Access): void {
     if (this.closed) return
+    this.access = access
     this.live = live
     live.addConnection(this)
     this.send(encodeSyncStep1(Y.encodeStateVector(live.doc)))
@@ -88,10 +97,11 @@ export class ClientConnection implements DocConnection {
   private readonly handleRaw = (data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean): void => {
     if (this.closed) return
     if (!isBinary) return this.close(CloseCode.UnsupportedData, 'text frames are not part of the protocol')
+    if (!this.bucket.take()) return this.close(CloseCode.RateLimited, 'message rate limit exceeded')
     const bytes = toBytes(data)
     if (this.live === null) {
       this.backlogBytes += bytes.byteLength
-      if (this.backlogBytes > this.ctx.limits.maxMessageBytes) return this.close(CloseCode.MessageTooLarge, 'too much data before the document loaded')
+      if (this.backlogBytes > this.ctx.limits.maxPreAuthBytes) return this.close(CloseCode.MessageTooLarge, 'too much data before authentication and load')
       this.backlog.push(bytes)
       return
     }

@@ -4,6 +4,9 @@ import type { ClientConnection } from './client-connection.js'
 /** Limits enforced per client connection (defaults come from the relay options). */
 export interface ClientLimits {
   maxMessageBytes: number
+  maxPreAuthBytes: number
+  rateLimitPerSecond: number
+  rateLimitBurst: number
   maxBufferedBytes: number
   maxAwarenessIdsPerConnection: number
   awareness: { maxEntries: number; maxStateBytes: number }

@@ -38,6 +38,16 @@ export const relayOptionsSchema = z
     maxMessageBytes: z.number().int().min(1024).max(256 * 1024 * 1024).default(4 * 1024 * 1024),
     /** A connection whose unsent data exceeds this is closed as a slow consumer. */
     maxBufferedBytes: z.number().int().min(64 * 1024).default(16 * 1024 * 1024),
+    /** What a connection may send before it is authenticated and its document loaded. */
+    maxPreAuthBytes: z.number().int().min(1024).default(1024 * 1024),
+    /** Per-connection token bucket: sustained messages per second… */
+    rateLimitPerSecond: z.number().int().min(1).default(2000),
+    /** …and burst size. Over it the connection closes with RateLimited (4007). */
+    rateLimitBurst: z.number().int().min(1).default(10_000),
+    /** Most awareness client ids one connection may introduce. */
+    maxAwarenessIdsPerConnection: z.number().int().min(1).default(16),
+    /** Largest awareness state (JSON) of one client id. */
+    maxAwarenessStateBytes: z.number().int().min(64).default(64 * 1024),
     /** Loaded documents with no connections are dropped from memory after this long. */
     idleEvictMs: z.number().int().min(0).default(30_000),
     /** Compact a document's log into its snapshot once it holds this many entries. */

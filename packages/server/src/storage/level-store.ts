@@ -201,7 +201,19 @@ export class LevelDocStore implements DocStore {
 
   /** The single place a batch reaches LevelDB; tests override it to inject write failures. */
   protected async commit(db: Db, ops: BatchOp[]): Promise<void> {
-    await db.batch(ops, { sync: this.sync })
+    // A chained batch skips the per-operation option cloning of array batches,
+    // which dominated the cost of a group commit.
+    const batch = db.batch()
+    try {
+      for (const op of ops) {
+        if (op.type === 'put') batch.put(op.key, op.value)
+        else batch.del(op.key)
+      }
+    } catch (err) {
+      await batch.close()
+      throw err
+    }
+    await batch.write({ sync: this.sync })
   }
 
   append(entries: readonly AppendEntry[]): Promise<Map<string, number>> {

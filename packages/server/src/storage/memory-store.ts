@@ -73,10 +73,14 @@ export class MemoryDocStore implements DocStore {
     if (this.state !== 'open') throw new StorageError('storage-closed', 'the store is not open')
   }
 
-  /** Same fail-stop rule as the LevelDB store. */
-  private beginWrite(what: string): void {
+  /** Same fail-stop rule as the LevelDB store: no write at all after a failed one. */
+  private requireWritable(what: string): void {
     this.requireOpen()
     if (this.failed) throw new StorageError('storage-failed', `${what}: the store is unhealthy after an earlier write failure`)
+  }
+
+  /** The point where a disk write would happen, and where an injected failure strikes. */
+  private beginWrite(what: string): void {
     if (this.failure) {
       this.failed = true
       throw new StorageError('storage-failed', `${what} failed`, { cause: this.failure })
@@ -97,6 +101,7 @@ export class MemoryDocStore implements DocStore {
     }
     const seqs = new Map<string, number>()
     if (groups.size === 0) return seqs
+    this.requireWritable('append')
     this.beginWrite('append')
     const v = this.volume
     for (const [name, updates] of groups) {
@@ -137,7 +142,7 @@ export class MemoryDocStore implements DocStore {
   }
 
   async compact(name: string, snapshot: Uint8Array, upToLogId: number): Promise<void> {
-    this.requireOpen()
+    this.requireWritable('compact')
     encodeName(name)
     checkCount(upToLogId, 'upToLogId')
     if (!(snapshot instanceof Uint8Array)) throw new StorageError('storage-invalid', 'snapshot must be bytes')
@@ -154,7 +159,7 @@ export class MemoryDocStore implements DocStore {
   }
 
   async deleteDoc(name: string): Promise<void> {
-    this.requireOpen()
+    this.requireWritable('deleteDoc')
     encodeName(name)
     const doc = this.volume.docs.get(name)
     if (!doc) return
@@ -205,7 +210,7 @@ export class MemoryDocStore implements DocStore {
   }
 
   async putMeta(key: string, value: Uint8Array): Promise<void> {
-    this.requireOpen()
+    this.requireWritable('putMeta')
     encodeName(key)
     if (!(value instanceof Uint8Array)) throw new StorageError('storage-invalid', 'metadata value must be bytes')
     this.beginWrite('putMeta')
