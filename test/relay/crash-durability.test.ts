@@ -30,15 +30,12 @@ describe('acknowledged writes survive SIGKILL', () => {
 
       let attempted = 0
       const killAfterAcks = 150
-      await new Promise<void>((resolve) => {
-        const pump = (): void => {
-          if (ackedCount() >= killAfterAcks) return resolve()
-          if (client.ws.readyState !== client.ws.OPEN) return resolve()
-          items.push([attempted++])
-          setImmediate(pump)
-        }
-        pump()
-      })
+      // A well-behaved writer: at most 64 updates ahead of the acks.
+      while (ackedCount() < killAfterAcks) {
+        while (attempted - ackedCount() < 64) items.push([attempted++])
+        const target = attempted - 32
+        await client.waitFor(() => ackedCount() >= target, 'durable acks')
+      }
       // Keep writing while the process dies.
       for (let i = 0; i < 50; i++) items.push([attempted++])
       relay.child.kill('SIGKILL')

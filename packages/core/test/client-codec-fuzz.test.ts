@@ -7,43 +7,63 @@ import { decodeClientMessage, encodeClientMessage, MessageType, type ClientMessa
 import { decodeAwarenessUpdate, encodeAwarenessUpdate, type AwarenessEntry } from '../src/protocol/awareness-update.js'
 
 const RUNS = 1000
-/** Generous for a 2-core shared machine; a decoder that is not linear blows far past it. */
+/** Per decode of a fuzzed message (at most a few hundred bytes). */
 const BUDGET_MS = 50
+/**
+ * Per decode of a quarter-megabyte adversarial input. Linear decoding takes
+ * a few ms idle and some tens on a loaded shared 2-core box; anything
+ * quadratic on these sizes takes seconds, so this still catches it.
+ */
+const LARGE_BUDGET_MS = 250
+let budgetMs = BUDGET_MS
 
 const slowest = { client: 0, awareness: 0 }
 afterAll(() => {
   // Visible in the test log, so a creeping regression shows before it fails.
-  console.info(`slowest decode: client ${slowest.client.toFixed(2)} ms, awareness ${slowest.awareness.toFixed(2)} ms`)
+  console.info(`slowest fuzzed decode: client ${slowest.client.toFixed(2)} ms, awareness ${slowest.awareness.toFixed(2)} ms`)
 })
+
+type Outcome<T> = { ok: true; value: T } | { ok: false; error: DecodeError }
+
+function runOnce<T>(decode: () => T): { outcome: Outcome<T>; ms: number } {
+  const start = performance.now()
+  let outcome: Outcome<T>
+  try {
+    outcome = { ok: true, value: decode() }
+  } catch (err) {
+    if (!(err instanceof DecodeError)) throw new Error(`decoder threw a non-DecodeError: ${String(err)}`, { cause: err })
+    outcome = { ok: false, error: err }
+  }
+  return { outcome, ms: performance.now() - start }
+}
 
 /**
  * Runs one decode and returns the result or the DecodeError; anything else
  * thrown fails the property, and so does a call over the time budget.
  */
-function timed<T>(kind: keyof typeof slowest, bytes: Uint8Array, decode: () => T): { ok: true; value: T } | { ok: false; error: DecodeError } {
-  const start = performance.now()
-  try {
-    return { ok: true, value: decode() }
-  } catch (err) {
-    if (!(err instanceof DecodeError)) throw new Error(`decoder threw a non-DecodeError: ${String(err)}`, { cause: err })
-    return { ok: false, error: err }
-  } finally {
-    const ms = performance.now() - start
-    if (ms > slowest[kind]) slowest[kind] = ms
-    // Asserted per call, so fast-check shrinks and reports the slow input.
-    expect(ms, `${kind} decode of ${bytes.length} bytes took ${ms.toFixed(1)} ms`).toBeLessThan(BUDGET_MS)
-  }
+function timed<T>(kind: keyof typeof slowest, bytes: Uint8Array, decode: () => T): Outcome<T> {
+  const first = runOnce(decode)
+  let ms = first.ms
+  // A spike from the scheduler, GC or JIT on a shared machine goes away on a
+  // retry; a decoder that is slow on this input stays slow, so min-of-3 still fails.
+  for (let retry = 0; retry < 2 && ms >= budgetMs; retry++) ms = Math.min(ms, runOnce(decode).ms)
+  if (ms > slowest[kind]) slowest[kind] = ms
+  // Asserted per call, so fast-check shrinks and reports the slow input.
+  expect(ms, `${kind} decode of ${bytes.length} bytes took ${ms.toFixed(1)} ms`).toBeLessThan(budgetMs)
+  return first.outcome
 }
 
 /** Whatever decodes must re-encode to something that decodes to the same value. */
-function checkClient(bytes: Uint8Array): void {
+function checkClient(bytes: Uint8Array): Outcome<ClientMessage> {
   const r = timed('client', bytes, () => decodeClientMessage(bytes))
   if (r.ok) expect(decodeClientMessage(encodeClientMessage(r.value))).toEqual(r.value)
+  return r
 }
 
-function checkAwareness(bytes: Uint8Array): void {
+function checkAwareness(bytes: Uint8Array): Outcome<AwarenessEntry[]> {
   const r = timed('awareness', bytes, () => decodeAwarenessUpdate(bytes))
   if (r.ok) expect(decodeAwarenessUpdate(encodeAwarenessUpdate(r.value))).toEqual(r.value)
+  return r
 }
 
 // ------------------------------------------------------------ inputs
@@ -107,42 +127,36 @@ const typedGarbage = fc
 
 describe('client codec under hostile input', () => {
   it('random bytes only ever produce DecodeError', () => {
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 256 }), checkClient), { numRuns: RUNS })
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 256 }), (b) => void checkClient(b)), { numRuns: RUNS })
   })
 
   it('random bodies behind known message types only ever produce DecodeError', () => {
-    fc.assert(fc.property(typedGarbage, checkClient), { numRuns: RUNS })
+    fc.assert(fc.property(typedGarbage, (b) => void checkClient(b)), { numRuns: RUNS })
   })
 
   it('bit-flipped, truncated, extended and shortened valid messages only ever produce DecodeError', () => {
     fc.assert(
-      fc.property(validMessage, mutations, (msg, ms) => checkClient(mutate(encodeClientMessage(msg), ms))),
+      fc.property(validMessage, mutations, (msg, ms) => void checkClient(mutate(encodeClientMessage(msg), ms))),
       { numRuns: RUNS },
     )
   })
 
   it('random awareness payloads only ever produce DecodeError', () => {
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 256 }), checkAwareness), { numRuns: RUNS })
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 256 }), (b) => void checkAwareness(b)), { numRuns: RUNS })
   })
 
   it('mutated valid awareness payloads only ever produce DecodeError', () => {
     fc.assert(
-      fc.property(validAwareness, mutations, (entries, ms) => checkAwareness(mutate(encodeAwarenessUpdate(entries), ms))),
+      fc.property(validAwareness, mutations, (entries, ms) => void checkAwareness(mutate(encodeAwarenessUpdate(entries), ms))),
       { numRuns: RUNS },
     )
   })
 
   it('large adversarial inputs stay linear', () => {
-    // One untimed pass first: the budget is about input shape, not about the
-    // JIT compiling the decoder on a loaded shared machine.
-    const checkClient = (b: Uint8Array): void => {
-      void tryQuietly(() => decodeClientMessage(b))
-      checkClientTimed(b)
-    }
-    const checkAwareness = (b: Uint8Array): void => {
-      void tryQuietly(() => decodeAwarenessUpdate(b))
-      checkAwarenessTimed(b)
-    }
+    budgetMs = LARGE_BUDGET_MS
+    // The slowest-call figures printed at the end are for the fuzzed inputs.
+    const before = { ...slowest }
+    Object.assign(slowest, { client: 0, awareness: 0 })
     const big = new Uint8Array(256 * 1024)
     for (let i = 0; i < big.length; i++) big[i] = (i * 2654435761) >>> 24
     checkClient(big)
@@ -150,38 +164,29 @@ describe('client codec under hostile input', () => {
 
     // A quarter-megabyte update, as a real step2 might be.
     const update = Uint8Array.from([MessageType.Sync, 2, ...encodeLength(big.length)])
-    checkClient(Uint8Array.from([...update, ...big]))
+    expect(checkClient(Uint8Array.from([...update, ...big])).ok).toBe(true)
 
     // A long but valid state vector: every entry is walked.
     const svEntries = new Map<number, number>()
     for (let i = 0; i < 20_000; i++) svEntries.set(i * 7919, i)
-    checkClient(encodeClientMessage({ type: 'sync-step1', stateVector: Y.encodeStateVector(svEntries) }))
+    expect(checkClient(encodeClientMessage({ type: 'sync-step1', stateVector: Y.encodeStateVector(svEntries) })).ok).toBe(true)
 
     // Deep JSON nesting at the state size limit must not escape as a RangeError.
     const deep = '['.repeat(30_000) + ']'.repeat(30_000)
-    checkAwareness(encodeAwarenessUpdate([{ clientId: 1, clock: 1, state: deep }]))
-    checkAwareness(encodeAwarenessUpdate([{ clientId: 1, clock: 1, state: '['.repeat(60_000) }]))
+    expect(checkAwareness(encodeAwarenessUpdate([{ clientId: 1, clock: 1, state: deep }])).ok).toBe(true)
+    const unclosed = checkAwareness(encodeAwarenessUpdate([{ clientId: 1, clock: 1, state: '['.repeat(60_000) }]))
+    expect(unclosed.ok ? 'decoded' : unclosed.error.code).toBe('bad-value')
 
-    // Many small entries. Decoding is linear (~1–3 µs per entry warm); the
-    // full default limit of 10,000 can approach the budget on a loaded 2-core
-    // box through scheduling noise alone, so a few thousand keeps this honest.
-    const many: AwarenessEntry[] = Array.from({ length: 3_000 }, (_, i) => ({ clientId: i, clock: 1, state: '{"c":1}' }))
-    checkAwareness(encodeAwarenessUpdate(many))
+    // Many small entries, up to the default entry limit.
+    const many: AwarenessEntry[] = Array.from({ length: 10_000 }, (_, i) => ({ clientId: i, clock: 1, state: '{"c":1}' }))
+    const decodedMany = checkAwareness(encodeAwarenessUpdate(many))
+    expect(decodedMany.ok ? decodedMany.value.length : decodedMany.error.code).toBe(10_000)
     expect(slowest.client).toBeGreaterThan(0)
+    console.info(`slowest large decode: client ${slowest.client.toFixed(2)} ms, awareness ${slowest.awareness.toFixed(2)} ms`)
+    Object.assign(slowest, before)
+    budgetMs = BUDGET_MS
   })
-
 })
-
-const checkClientTimed = checkClient
-const checkAwarenessTimed = checkAwareness
-
-function tryQuietly(run: () => unknown): unknown {
-  try {
-    return run()
-  } catch (err) {
-    return err
-  }
-}
 
 function encodeLength(n: number): Uint8Array {
   const enc = encoding.createEncoder()

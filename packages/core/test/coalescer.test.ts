@@ -13,7 +13,7 @@ const opArb = fc.record({
   len: fc.nat(4),
   s: fc.string({ unit: 'grapheme', minLength: 1, maxLength: 4 }),
 })
-type Op = fc.Infer<typeof opArb>
+type Op = typeof opArb extends fc.Arbitrary<infer T> ? T : never
 
 /** Three replicas editing Text/Array/Map, syncing now and then; returns every update emitted, in order. */
 const history = (ops: Op[]): Uint8Array[] => {

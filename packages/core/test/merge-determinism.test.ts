@@ -155,7 +155,7 @@ describe('history generator', () => {
       return new Set(states).size > 1
     })
     expect(multiClient.length).toBeGreaterThan(samples.length / 2)
-    expect(dependsOnOther.length).toBeGreaterThan(samples.length / 5)
+    expect(dependsOnOther.length).toBeGreaterThan(samples.length / 4)
     expect(divergedBeforeSync.length).toBeGreaterThan(samples.length / 2)
   })
 })

@@ -29,10 +29,10 @@ const opArb = fc.record({
   s: fc.string({ unit: 'grapheme', maxLength: 5 }),
   v: valueArb,
 })
-type Op = fc.Infer<typeof opArb>
+type Op = typeof opArb extends fc.Arbitrary<infer T> ? T : never
 
 const historyArb = fc.record({
-  ops: fc.array(opArb, { minLength: 1, maxLength: 25 }),
+  ops: fc.array(opArb, { minLength: 1, maxLength: 20 }),
   gc: fc.boolean(),
 })
 
@@ -62,14 +62,15 @@ const applyOp = (docs: Y.Doc[], op: Op): void => {
       inner.insert(0, [arrayValue(op.v), new Uint8Array([op.b & 255])])
       return arr.insert(op.a % (arr.length + 1), [m, inner])
     }
-    case 7: return map.set(key, op.v)
-    case 8: return map.set(key, op.b % 2 === 0 ? new Y.Text(s) : new Y.Map())
+    case 7: map.set(key, op.v); return
+    case 8: map.set(key, op.b % 2 === 0 ? new Y.Text(s) : new Y.Map()); return
     case 9: return map.delete(key)
-    case 10: return map.set(key, new Y.Doc({ guid: `sub-${op.b}`, meta: { n: op.b } }))
+    case 10: map.set(key, new Y.Doc({ guid: `sub-${op.b}`, meta: { n: op.b } })); return
     case 11: {
       const el = new Y.XmlElement(op.b % 2 === 0 ? 'p' : 'h1')
       el.setAttribute('class', s)
-      el.insert(0, [new Y.XmlText(s), new Y.XmlHook('hook')])
+      // yjs's typings omit XmlHook as a child, but yjs stores it (type ref 5).
+      el.insert(0, [new Y.XmlText(s), new Y.XmlHook('hook') as unknown as Y.XmlText])
       return xml.insert(op.a % (xml.length + 1), [el])
     }
     case 12: {
@@ -115,9 +116,9 @@ const updatesOf = ({ docs, updates }: History, pick: number): Uint8Array[] => {
   return out
 }
 
-const dsRanges = (u: Uint8Array): number => {
+const dsRanges = (ds: ReturnType<typeof Y.decodeUpdate>['ds']): number => {
   let n = 0
-  for (const ranges of Y.decodeUpdate(u).ds.clients.values()) n += ranges.length
+  for (const ranges of ds.clients.values()) n += ranges.length
   return n
 }
 
@@ -178,7 +179,7 @@ describe('validateUpdate on real updates', () => {
           const decoded = Y.decodeUpdate(u)
           for (const s of decoded.structs) kinds.add(s instanceof Y.Item ? s.content.constructor.name : s.constructor.name)
           expect(summary.structs).toBe(decoded.structs.length)
-          expect(summary.deleteRanges).toBe(dsRanges(u))
+          expect(summary.deleteRanges).toBe(dsRanges(decoded.ds))
           expect(summary.bytes).toBe(u.length)
           expect(isEmptyUpdate(u)).toBe(summary.structs === 0 && summary.deleteRanges === 0)
         }
@@ -258,7 +259,7 @@ describe('validateUpdate on hostile input', () => {
     fc.record({ kind: fc.constant('insert' as const), at: fc.nat(), byte: fc.nat(255) }),
     fc.record({ kind: fc.constant('set' as const), at: fc.nat(), byte: fc.nat(255) }),
   )
-  type Mutation = fc.Infer<typeof mutationArb>
+  type Mutation = typeof mutationArb extends fc.Arbitrary<infer T> ? T : never
 
   const mutate = (u: Uint8Array, muts: Mutation[]): Uint8Array => {
     let out = Uint8Array.from(u)
@@ -274,35 +275,45 @@ describe('validateUpdate on hostile input', () => {
   }
 
   /**
+   * Milliseconds for `fn`, re-measured when slow and the fastest kept: a
+   * scheduler or GC pause on a shared machine is transient, a bomb is not.
+   */
+  const steadyMs = (fn: () => void): number => {
+    let best = Number.POSITIVE_INFINITY
+    for (let i = 0; i < 3 && best > 5; i++) best = Math.min(best, timed(fn)[1])
+    return best
+  }
+
+  const swallow = (fn: () => void) => (): void => {
+    try {
+      fn()
+    } catch {
+      // semantic rejection by yjs is allowed; only a hang is not
+    }
+  }
+
+  /**
    * The contract a relay relies on: garbage only ever yields DecodeError,
    * quickly, and whatever passes makes yjs finish (success or a throw) in
    * bounded time rather than hang.
    */
   const checkHostile = (input: Uint8Array, worst: { validate: number; apply: number; accepted: number }): void => {
-    const [result, ms] = timed(() => {
+    let result: ReturnType<typeof validateUpdate> | null = null
+    const ms = steadyMs(() => {
       try {
-        return validateUpdate(input)
+        result = validateUpdate(input)
       } catch (err) {
         if (!(err instanceof DecodeError)) throw err
-        return null
       }
     })
     worst.validate = Math.max(worst.validate, ms)
     if (result === null) return
     worst.accepted++
-    expect(Y.decodeUpdate(input).structs.length).toBe(result.structs)
-    const [, applyMs] = timed(() => {
-      try {
-        Y.applyUpdate(new Y.Doc(), input)
-      } catch {
-        // semantic rejection by yjs is allowed; only a hang is not
-      }
-      try {
-        // Relays also merge what they accept (queues, compaction).
-        Y.mergeUpdates([input, input])
-      } catch {
-        // as above
-      }
+    expect(Y.decodeUpdate(input).structs.length).toBe((result as ReturnType<typeof validateUpdate>).structs)
+    // Relays apply what they accept and also merge it (queues, compaction).
+    const applyMs = steadyMs(() => {
+      swallow(() => Y.applyUpdate(new Y.Doc(), input))()
+      swallow(() => Y.mergeUpdates([input, input]))()
     })
     worst.apply = Math.max(worst.apply, applyMs)
   }
@@ -336,6 +347,32 @@ describe('validateUpdate on hostile input', () => {
     console.log(`random bytes: worst validate ${worst.validate.toFixed(2)} ms, worst applyUpdate+merge ${worst.apply.toFixed(2)} ms, ${worst.accepted} accepted`)
     expect(worst.validate).toBeLessThan(50)
     expect(worst.apply).toBeLessThan(250)
+  })
+
+  it('accepts self- and cross-referencing structs, and yjs finishes on them', () => {
+    // Valid shape, impossible causality: a string whose origin/parent is itself or a later struct.
+    const crafted = (info: number, refs: number[]): Uint8Array =>
+      build((e) => {
+        for (const n of [1, 2, 7, 0]) encoding.writeVarUint(e, n)
+        encoding.writeUint8(e, info)
+        for (const n of refs) encoding.writeVarUint(e, n)
+        encoding.writeVarString(e, 'ab')
+        for (const n of [7, 0, 7, 2, 1, 0]) encoding.writeVarUint(e, n) // a Y.Array typed item whose parent is itself
+      })
+    const cases = [crafted(0x84, [7, 0]), crafted(0x84, [7, 1]), crafted(0x44, [7, 1]), crafted(0xc4, [7, 5, 7, 0]), crafted(4, [0, 7, 0]), crafted(4, [0, 7, 2])]
+    for (const u of cases) {
+      expect(validateUpdate(u).structs).toBe(2)
+      const [, ms] = timed(() => {
+        try {
+          const doc = new Y.Doc()
+          Y.applyUpdate(doc, u)
+          Y.applyUpdate(doc, Y.mergeUpdates([u, u]))
+        } catch {
+          // yjs refuses these semantically; it must just not hang
+        }
+      })
+      expect(ms).toBeLessThan(250)
+    }
   })
 
   it('isEmptyUpdate is false for content and for garbage', () => {

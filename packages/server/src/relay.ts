@@ -7,7 +7,9 @@
 import http from 'node:http'
 import { randomUUID } from 'node:crypto'
 import type { Duplex } from 'node:stream'
-import { WebSocketServer, type WebSocket } from 'ws'
+import { WebSocketServer } from 'ws'
+import { WsSocket, wsConnector } from './transport/ws-socket.js'
+import type { MessageSocket, SocketConnector } from './transport/socket.js'
 import type { Logger } from 'pino'
 import {
   CloseCode,
@@ -39,6 +41,10 @@ export interface RelayDependencies {
   store?: DocStore
   logger?: Logger
   meshObserver?: MeshObserver
+  /** How to reach peers; WebSocket by default, in-process links in the simulator. */
+  connector?: SocketConnector
+  /** false: do not bind a port (in-process use through connectClient/connectPeer). */
+  listen?: boolean
 }
 
 export class Relay {
@@ -51,6 +57,8 @@ export class Relay {
   readonly audit: AuditLog
   mesh: Mesh | null = null
   private readonly meshObserver: MeshObserver
+  private readonly connector: SocketConnector
+  private readonly listen: boolean
   private readonly httpServer: http.Server
   private readonly wss: WebSocketServer
   private readonly connections = new Set<ClientConnection>()
@@ -79,6 +87,8 @@ export class Relay {
     })
     this.audit = new AuditLog(o.dataDir, this.logger)
     this.meshObserver = deps.meshObserver ?? {}
+    this.connector = deps.connector ?? wsConnector
+    this.listen = deps.listen ?? true
     this.httpServer = http.createServer((req, res) => this.handleHttp(req, res))
     this.wss = new WebSocketServer({ noServer: true, maxPayload: o.maxMessageBytes, perMessageDeflate: false })
     this.httpServer.on('upgrade', (req, socket, head) => this.handleUpgrade(req, socket, head))
@@ -126,16 +136,19 @@ export class Relay {
       },
       this.options.peers,
       this.options.peerSecret,
+      this.connector,
     )
     const mesh = this.mesh
     this.docs.onEffectiveUpdate((live, update, origin) => mesh.onEffectiveUpdate(live, update, origin))
-    await new Promise<void>((resolve, reject) => {
-      this.httpServer.once('error', reject)
-      this.httpServer.listen(this.options.port, this.options.host, () => {
-        this.httpServer.off('error', reject)
-        resolve()
+    if (this.listen) {
+      await new Promise<void>((resolve, reject) => {
+        this.httpServer.once('error', reject)
+        this.httpServer.listen(this.options.port, this.options.host, () => {
+          this.httpServer.off('error', reject)
+          resolve()
+        })
       })
-    })
+    }
     mesh.start()
     this.logger.info({ port: this.port, relayId: this.relayId }, 'relay listening')
     return this
@@ -175,15 +188,26 @@ export class Relay {
       return
     }
     const url = new URL(req.url ?? '/', 'http://relay')
-    if (url.pathname === PEER_PATH) {
-      if (this.mesh) this.mesh.handleUpgrade(req, socket, head)
-      else socket.destroy()
-      return
-    }
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.acceptClient(ws, url))
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      const wrapped = new WsSocket(ws)
+      if (url.pathname === PEER_PATH) this.connectPeer(wrapped)
+      else this.acceptClient(wrapped, url)
+    })
   }
 
-  private acceptClient(ws: WebSocket, url: URL): void {
+  /** Serves a client socket for `path` (`/<docName>[?token=…]`), whatever transport it came over. */
+  connectClient(socket: MessageSocket, path: string): void {
+    if (this.closing) return socket.terminate()
+    this.acceptClient(socket, new URL(path, 'http://relay'))
+  }
+
+  /** Hands an incoming relay-to-relay socket to the mesh. */
+  connectPeer(socket: MessageSocket): void {
+    if (this.closing || !this.mesh) return socket.terminate()
+    this.mesh.accept(socket)
+  }
+
+  private acceptClient(ws: MessageSocket, url: URL): void {
     let docName: string
     try {
       docName = docNameFromUrlPath(url.pathname)
@@ -291,7 +315,7 @@ export class Relay {
   }
 
   private async shutdown(): Promise<void> {
-    const closed = new Promise<void>((resolve) => this.httpServer.close(() => resolve()))
+    const closed = this.listen ? new Promise<void>((resolve) => this.httpServer.close(() => resolve())) : Promise.resolve()
     for (const conn of [...this.connections]) conn.close(CloseCode.RelayShutdown, 'relay shutting down')
     for (const ws of this.wss.clients) ws.terminate()
     this.httpServer.closeAllConnections?.()

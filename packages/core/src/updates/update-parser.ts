@@ -37,17 +37,9 @@ export type StructVisitor = (client: number, clock: number, length: number, skip
 /** Recursion guard for `any` values regardless of the budget a caller passes. */
 export const ANY_DEPTH_CEILING = 1024
 
-const REF_GC = 0
-const REF_DELETED = 1
-const REF_JSON = 2
-const REF_BINARY = 3
-const REF_STRING = 4
-const REF_EMBED = 5
-const REF_FORMAT = 6
-const REF_TYPE = 7
-const REF_ANY = 8
-const REF_DOC = 9
-const REF_SKIP = 10
+// Content refs: the low five bits of a struct's info byte.
+const REF_GC = 0, REF_DELETED = 1, REF_JSON = 2, REF_BINARY = 3, REF_STRING = 4, REF_EMBED = 5
+const REF_FORMAT = 6, REF_TYPE = 7, REF_ANY = 8, REF_DOC = 9, REF_SKIP = 10
 
 const HAS_ORIGIN = 0x80
 const HAS_RIGHT_ORIGIN = 0x40

@@ -92,7 +92,7 @@ const itemsArb = fc.array(valueArb(2), { minLength: 1, maxLength: 3 })
 // Multi-unit characters exercise UTF-16 positions in Y.Text.
 const textArb = fc.string({ unit: fc.constantFrom('a', 'b', 'c', ' ', 'é', '文'), minLength: 1, maxLength: 5 })
 const attrsArb: fc.Arbitrary<Attrs> = fc.constantFrom<Attrs>({ bold: true }, { bold: null }, { italic: true }, { color: 'red' }, { color: 'blue', bold: true }, { italic: null, color: null })
-const embedArb = fc.constantFrom({ image: 'a.png' }, { formula: 'x^2' })
+const embedArb = fc.constantFrom<Record<string, string>>({ image: 'a.png' }, { formula: 'x^2' })
 const posArb = fc.nat({ max: 40 })
 const lenArb = fc.integer({ min: 1, max: 6 })
 const targetArb = fc.nat({ max: 7 })
@@ -111,7 +111,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
 
 const stepArb = (maxOpsPerEdit: number): fc.Arbitrary<Step> =>
   fc.oneof(
-    { weight: 4, arbitrary: fc.record({ step: fc.constant('edit' as const), client: fc.nat({ max: 3 }), ops: fc.array(opArb, { minLength: 1, maxLength: maxOpsPerEdit }) }) },
+    { weight: 3, arbitrary: fc.record({ step: fc.constant('edit' as const), client: fc.nat({ max: 3 }), ops: fc.array(opArb, { minLength: 1, maxLength: maxOpsPerEdit }) }) },
     { weight: 1, arbitrary: fc.record({ step: fc.constant('sync' as const), from: fc.nat({ max: 3 }), to: fc.nat({ max: 3 }), both: fc.boolean() }) },
   )
 
@@ -228,11 +228,11 @@ export const runHistory = (clientIds: readonly number[], steps: readonly Step[])
  * array and map roots with random sync points in between.
  */
 export const historyArb = (options: HistoryOptions = {}): fc.Arbitrary<History> => {
-  const { minClients = 2, maxClients = 4, maxSteps = 16, maxOpsPerEdit = 3 } = options
+  const { minClients = 2, maxClients = 4, maxSteps = 20, maxOpsPerEdit = 3 } = options
   return fc
     .record({
       clients: fc.integer({ min: minClients, max: maxClients }),
-      steps: fc.array(stepArb(maxOpsPerEdit), { minLength: 1, maxLength: maxSteps }),
+      steps: fc.array(stepArb(maxOpsPerEdit), { minLength: 1, maxLength: maxSteps, size: 'max' }),
     })
     .map(({ clients, steps }) => {
       const history = runHistory(Array.from({ length: clients }, (_, i) => i + 1), steps)

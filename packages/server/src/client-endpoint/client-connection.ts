@@ -5,7 +5,7 @@
  * arrive while the document is still loading wait in a bounded queue.
  */
 import * as Y from 'yjs'
-import type { WebSocket } from 'ws'
+import type { MessageSocket } from '../transport/socket.js'
 import { applyAwarenessUpdate, encodeAwarenessUpdate as encodeAwarenessStates } from 'y-protocols/awareness'
 import {
   CloseCode,
@@ -43,16 +43,14 @@ export class ClientConnection implements DocConnection {
   access: Access = 'read'
 
   constructor(
-    private readonly ws: WebSocket,
+    private readonly socket: MessageSocket,
     readonly docName: string,
     private readonly ctx: ClientEndpointContext,
   ) {
     this.origin = Object.freeze({ kind: 'client' as const, connectionId: this.id })
     this.bucket = new TokenBucket(ctx.limits.rateLimitPerSecond, ctx.limits.rateLimitBurst)
-    ws.binaryType = 'nodebuffer'
-    ws.on('message', this.handleRaw)
-    ws.on('close', this.handleClose)
-    ws.on('error', (err) => ctx.logger.debug({ code: 'socket-error', err, conn: this.id }, 'client socket error'))
+    socket.on('message', this.handleRaw)
+    socket.on('close', this.handleClose)
   }
 
   get isClosed(): boolean {
@@ -79,26 +77,25 @@ export class ClientConnection implements DocConnection {
 
   send(message: Uint8Array): void {
     if (this.closed) return
-    if (this.ws.bufferedAmount + message.byteLength > this.ctx.limits.maxBufferedBytes) {
+    if (this.socket.bufferedAmount + message.byteLength > this.ctx.limits.maxBufferedBytes) {
       this.close(CloseCode.SlowConsumer, 'send buffer full')
       return
     }
-    this.ws.send(message)
+    this.socket.send(message)
   }
 
   close(code: number, reason: string): void {
     if (this.closed) return
     this.closed = true
     this.ctx.onClosedByRelay?.(code)
-    this.ws.close(code, reason.slice(0, 120))
+    this.socket.close(code, reason.slice(0, 120))
     this.detach()
   }
 
-  private readonly handleRaw = (data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean): void => {
+  private readonly handleRaw = (bytes: Uint8Array, isBinary: boolean): void => {
     if (this.closed) return
     if (!isBinary) return this.close(CloseCode.UnsupportedData, 'text frames are not part of the protocol')
     if (!this.bucket.take()) return this.close(CloseCode.RateLimited, 'message rate limit exceeded')
-    const bytes = toBytes(data)
     if (this.live === null) {
       this.backlogBytes += bytes.byteLength
       if (this.backlogBytes > this.ctx.limits.maxPreAuthBytes) return this.close(CloseCode.MessageTooLarge, 'too much data before authentication and load')
@@ -211,10 +208,4 @@ export class ClientConnection implements DocConnection {
     }
     this.ctx.onConnectionGone(this)
   }
-}
-
-const toBytes = (data: Buffer | ArrayBuffer | Buffer[]): Uint8Array => {
-  if (Array.isArray(data)) return new Uint8Array(Buffer.concat(data))
-  if (data instanceof ArrayBuffer) return new Uint8Array(data)
-  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
 }

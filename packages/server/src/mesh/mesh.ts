@@ -7,10 +7,7 @@
  * clients, but not sent on: the mesh is full (every relay peers with every
  * other), so the origin already sent them everywhere they may go.
  */
-import type http from 'node:http'
 import { EventEmitter } from 'node:events'
-import type { Duplex } from 'node:stream'
-import WebSocket, { WebSocketServer } from 'ws'
 import { CloseCode, decodeHello, encodeHello, tryDecode, type HelloMessage } from '@meridian/core'
 import type { MeshContext } from './mesh-context.js'
 import { PeerLink } from './peer-link.js'
@@ -19,6 +16,7 @@ import { checkHello, createHello } from './peer-auth.js'
 import type { LiveDoc } from '../docs/live-doc.js'
 import type { UpdateOrigin } from '../docs/origin.js'
 import type { PeerHealth } from '../http/health.js'
+import type { MessageSocket, SocketConnector } from '../transport/socket.js'
 
 export const PEER_PATH = '/_meridian/peer'
 const HELLO_TIMEOUT_MS = 10_000
@@ -33,7 +31,7 @@ export interface PeerConfig {
 interface Dialer {
   config: PeerConfig
   state: 'connecting' | 'connected' | 'disconnected'
-  ws: WebSocket | null
+  socket: MessageSocket | null
   session: PeerSession | null
   attempts: number
   timer: ReturnType<typeof setTimeout> | null
@@ -49,19 +47,18 @@ interface Dialer {
 export class Mesh extends EventEmitter {
   private readonly dialers: Dialer[]
   private readonly acceptors = new Map<string, PeerSession>()
-  private readonly wss: WebSocketServer
   private closed = false
 
   constructor(
     private readonly ctx: MeshContext,
     peers: readonly PeerConfig[],
     private readonly secret: string | undefined,
+    private readonly connector: SocketConnector,
   ) {
     super()
     this.dialers = peers.map((config) => ({
-      config, state: 'disconnected', ws: null, session: null, attempts: 0, timer: null, remoteRelayId: null, policyHashMatch: null,
+      config, state: 'disconnected', socket: null, session: null, attempts: 0, timer: null, remoteRelayId: null, policyHashMatch: null,
     }))
-    this.wss = new WebSocketServer({ noServer: true, maxPayload: ctx.maxMessageBytes, perMessageDeflate: false })
     if (!secret && peers.length > 0) ctx.logger.warn({ code: 'peer-auth-off' }, 'no --peer-secret: any relay may peer with this one')
   }
 
@@ -76,7 +73,7 @@ export class Mesh extends EventEmitter {
   addPeer(config: PeerConfig): void {
     if (config.region === this.ctx.region) throw new Error(`peer region "${config.region}" is this relay's own region`)
     if (this.dialers.some((d) => d.config.region === config.region)) throw new Error(`peer region "${config.region}" is already configured`)
-    const d: Dialer = { config, state: 'disconnected', ws: null, session: null, attempts: 0, timer: null, remoteRelayId: null, policyHashMatch: null }
+    const d: Dialer = { config, state: 'disconnected', socket: null, session: null, attempts: 0, timer: null, remoteRelayId: null, policyHashMatch: null }
     this.dialers.push(d)
     if (this.started) this.dial(d)
   }
@@ -117,42 +114,42 @@ export class Mesh extends EventEmitter {
     if (this.closed) return
     d.state = 'connecting'
     const url = `${d.config.url.replace(/\/$/, '')}${PEER_PATH}`
-    const ws = new WebSocket(url, { maxPayload: this.ctx.maxMessageBytes, perMessageDeflate: false, handshakeTimeout: HELLO_TIMEOUT_MS })
-    ws.binaryType = 'nodebuffer'
-    d.ws = ws
+    const socket = this.connector.connect(url, { maxMessageBytes: this.ctx.maxMessageBytes })
+    d.socket = socket
     const hello = createHello(this.identity(), this.secret)
-    const helloTimer = setTimeout(() => ws.terminate(), HELLO_TIMEOUT_MS)
-    ws.on('open', () => ws.send(encodeHello(hello)))
-    ws.on('error', (err) => this.ctx.logger.debug({ code: 'peer-dial-error', peer: d.config.region, err: err.message }, 'peer connection error'))
-    ws.once('message', (data: Buffer) => {
+    const helloTimer = setTimeout(() => socket.terminate(), HELLO_TIMEOUT_MS)
+    socket.on('open', () => socket.send(encodeHello(hello)))
+    const onHello = (data: Uint8Array): void => {
+      socket.off('message', onHello)
       clearTimeout(helloTimer)
-      const reply = this.readHello(new Uint8Array(data), hello.nonce)
+      const reply = this.readHello(data, hello.nonce)
       if (typeof reply === 'string') {
         this.ctx.logger.error({ code: 'peer-rejected', peer: d.config.region, reason: reply }, 'peer handshake failed')
-        ws.close(CloseCode.PeerRejected, reply.slice(0, 120))
+        socket.close(CloseCode.PeerRejected, reply.slice(0, 120))
         return
       }
       if (reply.region !== d.config.region) {
-        ws.close(CloseCode.PeerRejected, `expected region ${d.config.region}, got ${reply.region}`.slice(0, 120))
+        socket.close(CloseCode.PeerRejected, `expected region ${d.config.region}, got ${reply.region}`.slice(0, 120))
         return
       }
       d.attempts = 0
       d.state = 'connected'
       d.remoteRelayId = reply.relayId
       d.policyHashMatch = reply.policyHash === this.ctx.policy.hash
-      d.session = this.openSession(ws, 'dialer', reply)
-    })
-    ws.on('close', (code, reason) => {
+      d.session = this.openSession(socket, 'dialer', reply)
+    }
+    socket.on('message', onHello)
+    socket.on('close', (code, reason) => {
       clearTimeout(helloTimer)
       if (d.session) {
         d.session.close()
         this.emit('session-close', d.config.region, 'dialer')
       }
       d.session = null
-      d.ws = null
+      d.socket = null
       d.state = 'disconnected'
       if (this.closed) return
-      if (code === CloseCode.PeerRejected) this.ctx.logger.warn({ peer: d.config.region, reason: reason.toString() }, 'peer refused us')
+      if (code === CloseCode.PeerRejected) this.ctx.logger.warn({ peer: d.config.region, reason }, 'peer link refused')
       const delay = Math.random() * Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** d.attempts++)
       d.timer = setTimeout(() => {
         d.timer = null
@@ -163,38 +160,35 @@ export class Mesh extends EventEmitter {
 
   // ---- accepting -------------------------------------------------------------
 
-  handleUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
+  /** Takes an incoming peer socket (already upgraded); the hello decides whether it stays. */
+  accept(socket: MessageSocket): void {
     if (this.closed) {
-      socket.destroy()
+      socket.terminate()
       return
     }
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws))
-  }
-
-  private accept(ws: WebSocket): void {
-    ws.binaryType = 'nodebuffer'
-    const helloTimer = setTimeout(() => ws.terminate(), HELLO_TIMEOUT_MS)
-    ws.on('error', () => {})
-    ws.once('close', () => clearTimeout(helloTimer))
-    ws.once('message', (data: Buffer, isBinary: boolean) => {
+    const helloTimer = setTimeout(() => socket.terminate(), HELLO_TIMEOUT_MS)
+    socket.on('close', () => clearTimeout(helloTimer))
+    const onHello = (data: Uint8Array, isBinary: boolean): void => {
+      socket.off('message', onHello)
       clearTimeout(helloTimer)
-      const hello = isBinary ? this.readHello(new Uint8Array(data), undefined) : 'text frame'
+      const hello = isBinary ? this.readHello(data, undefined) : 'text frame'
       if (typeof hello === 'string' || hello.region === this.ctx.region) {
-        const reason = typeof hello === 'string' ? hello : 'peer claims this relay\'s own region'
+        const reason = typeof hello === 'string' ? hello : "peer claims this relay's own region"
         this.ctx.audit.record({ kind: 'peer-rejected', detail: reason })
-        ws.close(CloseCode.PeerRejected, reason.slice(0, 120))
+        socket.close(CloseCode.PeerRejected, reason.slice(0, 120))
         return
       }
-      ws.send(encodeHello(createHello(this.identity(), this.secret, hello.nonce)))
-      this.acceptors.get(hello.region)?.link.ws.close(CloseCode.RelayShutdown, 'replaced by a newer link')
-      const session = this.openSession(ws, 'acceptor', hello)
+      socket.send(encodeHello(createHello(this.identity(), this.secret, hello.nonce)))
+      this.acceptors.get(hello.region)?.link.socket.close(CloseCode.RelayShutdown, 'replaced by a newer link')
+      const session = this.openSession(socket, 'acceptor', hello)
       this.acceptors.set(hello.region, session)
-      ws.once('close', () => {
+      socket.on('close', () => {
         session.close()
         if (this.acceptors.get(hello.region) === session) this.acceptors.delete(hello.region)
         this.emit('session-close', hello.region, 'acceptor')
       })
-    })
+    }
+    socket.on('message', onHello)
   }
 
   private readHello(bytes: Uint8Array, answering: Uint8Array | undefined): HelloMessage | string {
@@ -208,13 +202,13 @@ export class Mesh extends EventEmitter {
     return decoded.value
   }
 
-  private openSession(ws: WebSocket, role: SessionRole, hello: HelloMessage): PeerSession {
-    const link = new PeerLink(ws, { maxPayloadBytes: this.ctx.maxMessageBytes * 4 })
+  private openSession(socket: MessageSocket, role: SessionRole, hello: HelloMessage): PeerSession {
+    const link = new PeerLink(socket, { maxPayloadBytes: this.ctx.maxMessageBytes * 4 })
     const session = new PeerSession(this.ctx, link, role, hello.region, hello.relayId, hello.policyHash === this.ctx.policy.hash, {
       cursor: (seq) => this.emit('cursor', hello.region, seq),
       catchupSent: (docs) => this.emit('catchup-sent', hello.region, docs),
     })
-    ws.on('message', (data: Buffer) => session.receive(new Uint8Array(data.buffer, data.byteOffset, data.byteLength)))
+    socket.on('message', (data) => session.receive(data))
     session.start().catch((err: unknown) => this.ctx.logger.error({ code: 'peer-start-failed', err }, 'peer session failed to start'))
     this.ctx.logger.info({ peer: hello.region, role, relayId: hello.relayId }, 'peer connected')
     queueMicrotask(() => this.emit('session-open', session))
@@ -262,13 +256,12 @@ export class Mesh extends EventEmitter {
     for (const d of this.dialers) {
       if (d.timer) clearTimeout(d.timer)
       d.session?.close()
-      d.ws?.terminate()
+      d.socket?.terminate()
     }
     for (const s of this.acceptors.values()) {
       s.close()
-      s.link.ws.terminate()
+      s.link.socket.terminate()
     }
     this.acceptors.clear()
-    this.wss.close()
   }
 }

@@ -5,7 +5,7 @@
  * operators see what compression and coalescing save.
  */
 import { deflateRawSync, inflateRawSync } from 'node:zlib'
-import type { WebSocket } from 'ws'
+import type { MessageSocket } from '../transport/socket.js'
 import {
   DecodeError,
   decodeBatchMessages,
@@ -41,16 +41,16 @@ export class PeerLink {
   readonly counters = newCounters()
 
   constructor(
-    readonly ws: WebSocket,
+    readonly socket: MessageSocket,
     private readonly limits: PeerDecodeLimits & { maxPayloadBytes: number },
   ) {}
 
   get bufferedAmount(): number {
-    return this.ws.bufferedAmount
+    return this.socket.bufferedAmount
   }
 
   get open(): boolean {
-    return this.ws.readyState === this.ws.OPEN
+    return this.socket.isOpen
   }
 
   /** Sends already-encoded messages as one frame; `rawBytes` is the update bytes they carry. */
@@ -63,7 +63,7 @@ export class PeerLink {
     this.counters.wireBytesOut += frame.byteLength
     this.counters.rawUpdateBytesOut += rawBytes
     this.counters.deltasOut += deltas
-    this.ws.send(frame)
+    this.socket.send(frame)
   }
 
   /** Decodes one received frame into messages; throws DecodeError on anything malformed. */

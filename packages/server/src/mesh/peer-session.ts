@@ -208,7 +208,7 @@ export class PeerSession {
     const decoded = tryDecode(() => this.link.decodeFrame(bytes))
     if (!decoded.ok) {
       this.ctx.logger.warn({ code: decoded.error.code, peer: this.peerRegion, err: decoded.error }, 'malformed peer frame')
-      this.link.ws.close(CloseCode.MalformedMessage, decoded.error.message.slice(0, 120))
+      this.link.socket.close(CloseCode.MalformedMessage, decoded.error.message.slice(0, 120))
       return
     }
     const touched = new Set<LiveDoc>()
@@ -353,7 +353,7 @@ export class PeerSession {
     if (this.closed) return
     this.ctx.logger.error({ code: (err as DecodeError)?.code ?? 'peer-error', peer: this.peerRegion, err }, what)
     const code = err instanceof DecodeError ? CloseCode.MalformedMessage : CloseCode.InternalError
-    this.link.ws.close(code, what)
+    this.link.socket.close(code, what)
   }
 
   /** Idempotent; unacknowledged work is recovered by the next catch-up. */
