@@ -45,6 +45,8 @@ export interface RelayDependencies {
   connector?: SocketConnector
   /** false: do not bind a port (in-process use through connectClient/connectPeer). */
   listen?: boolean
+  /** Randomness for backoff jitter (seeded by the simulator). */
+  random?: () => number
 }
 
 export class Relay {
@@ -59,6 +61,7 @@ export class Relay {
   private readonly meshObserver: MeshObserver
   private readonly connector: SocketConnector
   private readonly listen: boolean
+  private readonly deps: RelayDependencies
   private readonly httpServer: http.Server
   private readonly wss: WebSocketServer
   private readonly connections = new Set<ClientConnection>()
@@ -89,6 +92,7 @@ export class Relay {
     this.meshObserver = deps.meshObserver ?? {}
     this.connector = deps.connector ?? wsConnector
     this.listen = deps.listen ?? true
+    this.deps = deps
     this.httpServer = http.createServer((req, res) => this.handleHttp(req, res))
     this.wss = new WebSocketServer({ noServer: true, maxPayload: o.maxMessageBytes, perMessageDeflate: false })
     this.httpServer.on('upgrade', (req, socket, head) => this.handleUpgrade(req, socket, head))
@@ -133,6 +137,10 @@ export class Relay {
         maxMessageBytes: this.options.maxMessageBytes,
         highWaterBytes: 1024 * 1024,
         digestIntervalMs: this.options.digestIntervalMs,
+        ackTimeoutMs: this.options.peerAckTimeoutMs,
+        backoffBaseMs: this.options.peerBackoffBaseMs,
+        backoffMaxMs: this.options.peerBackoffMaxMs,
+        random: this.deps.random ?? Math.random,
       },
       this.options.peers,
       this.options.peerSecret,
@@ -191,14 +199,14 @@ export class Relay {
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       const wrapped = new WsSocket(ws)
       if (url.pathname === PEER_PATH) this.connectPeer(wrapped)
-      else this.acceptClient(wrapped, url)
+      else this.acceptClient(wrapped, req.url ?? '/')
     })
   }
 
   /** Serves a client socket for `path` (`/<docName>[?token=…]`), whatever transport it came over. */
   connectClient(socket: MessageSocket, path: string): void {
     if (this.closing) return socket.terminate()
-    this.acceptClient(socket, new URL(path, 'http://relay'))
+    this.acceptClient(socket, path)
   }
 
   /** Hands an incoming relay-to-relay socket to the mesh. */
@@ -207,10 +215,14 @@ export class Relay {
     this.mesh.accept(socket)
   }
 
-  private acceptClient(ws: MessageSocket, url: URL): void {
+  /**
+   * `rawPath` is the request target exactly as sent: a URL parser would
+   * resolve `..` and `.` segments and so hand out another document.
+   */
+  private acceptClient(ws: MessageSocket, rawPath: string): void {
     let docName: string
     try {
-      docName = docNameFromUrlPath(url.pathname)
+      docName = docNameFromUrlPath(rawPath)
     } catch (err) {
       ws.close(CloseCode.InvalidDocName, ((err as Error).message ?? 'invalid document name').slice(0, 120))
       return
@@ -229,7 +241,9 @@ export class Relay {
     // while we authenticate and load is buffered (and capped), not lost.
     const conn = new ClientConnection(ws, docName, this.contextFor())
     this.connections.add(conn)
-    void this.authorize(url.searchParams.get('token'), docName).then(async (access) => {
+    const query = rawPath.indexOf('?')
+    const token = query >= 0 ? new URLSearchParams(rawPath.slice(query + 1)).get('token') : null
+    void this.authorize(token, docName).then(async (access) => {
       if (typeof access === 'object') {
         this.onAuthFailure?.(access.code)
         conn.close(access.code, access.reason)

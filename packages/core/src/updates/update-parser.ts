@@ -3,11 +3,11 @@
  * declared count and does work proportional to the bytes it reads.
  *
  * Why it exists: yjs trusts the counts it reads (`new Array(numberOfStructs)`,
- * `for (i < len)`) and lib0 returns `undefined` instead of throwing when a
- * read runs off the end, so a few hostile bytes can make the real decoder
- * spin or allocate without bound (yjs issues 479, 498, 687). Every count here
- * is checked against the bytes left before any loop runs, so the loop count
- * can never exceed the input length.
+ * `for (i < len)`) and lib0's `readUint8` returns `undefined` past the end, so
+ * hostile bytes have made the real decoder spin or allocate without bound
+ * (yjs issues 479, 498, 687; docs/updates.md has what still applies). Every
+ * count here is checked against the bytes left before its loop runs, so no
+ * loop can outlast the input.
  *
  * The layout mirrors yjs 13.6 `readClientsStructRefs`, `readItemContent`,
  * `readDeleteSet` and lib0 `readAny`; rules stricter than yjs (zero-length

@@ -54,6 +54,11 @@ export const relayOptionsSchema = z
     compactAfterEntries: z.number().int().min(2).default(500),
     /** Interval of the anti-entropy digest exchange with each peer; 0 turns it off. */
     digestIntervalMs: z.number().int().min(0).default(5 * 60_000),
+    /** A peer frame unacknowledged this long closes the link (its catch-up resends). */
+    peerAckTimeoutMs: z.number().int().min(1).default(30_000),
+    /** Peer reconnect backoff: exponential from base to cap, with full jitter. */
+    peerBackoffBaseMs: z.number().int().min(1).default(200),
+    peerBackoffMaxMs: z.number().int().min(1).default(10_000),
     /** Pino log level. */
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })

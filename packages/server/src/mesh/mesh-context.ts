@@ -28,4 +28,11 @@ export interface MeshContext {
   /** Send-buffer level above which queued deltas wait (they keep coalescing). */
   readonly highWaterBytes: number
   readonly digestIntervalMs: number
+  /** A frame unacknowledged (or a catch-up unfinished) this long closes the link. */
+  readonly ackTimeoutMs: number
+  /** Reconnect backoff: base and cap of the exponential, full-jitter delay. */
+  readonly backoffBaseMs: number
+  readonly backoffMaxMs: number
+  /** Source of randomness for jitter (seeded in the simulator). */
+  readonly random: () => number
 }

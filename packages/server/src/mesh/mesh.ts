@@ -20,8 +20,6 @@ import type { MessageSocket, SocketConnector } from '../transport/socket.js'
 
 export const PEER_PATH = '/_meridian/peer'
 const HELLO_TIMEOUT_MS = 10_000
-const BACKOFF_BASE_MS = 200
-const BACKOFF_MAX_MS = 10_000
 
 export interface PeerConfig {
   region: string
@@ -150,7 +148,7 @@ export class Mesh extends EventEmitter {
       d.state = 'disconnected'
       if (this.closed) return
       if (code === CloseCode.PeerRejected) this.ctx.logger.warn({ peer: d.config.region, reason }, 'peer link refused')
-      const delay = Math.random() * Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** d.attempts++)
+      const delay = this.ctx.random() * Math.min(this.ctx.backoffMaxMs, this.ctx.backoffBaseMs * 2 ** d.attempts++)
       d.timer = setTimeout(() => {
         d.timer = null
         this.dial(d)

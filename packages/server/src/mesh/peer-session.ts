@@ -57,7 +57,8 @@ export class PeerSession {
   catchingUp = false
   cursor = 0
   private nextMark = 1
-  private readonly marks = new Map<number, number | null>()
+  /** Frames awaiting an ack, in send order: what each covers and whether it was acked. */
+  private readonly marks = new Map<number, { covered: number | null; acked: boolean; sentAt: number }>()
   private flushTimer: ReturnType<typeof setTimeout> | null = null
   private flushImmediate: ReturnType<typeof setImmediate> | null = null
   private digestTimer: ReturnType<typeof setInterval> | null = null
@@ -135,7 +136,7 @@ export class PeerSession {
       const chunk = deltas.slice(start, start + MAX_DELTAS_PER_FRAME)
       const last = start + MAX_DELTAS_PER_FRAME >= deltas.length
       const mark = this.nextMark++
-      this.marks.set(mark, last && this.queue.isEmpty() && !this.catchingUp ? this.ctx.store.lastSeq() : null)
+      this.trackMark(mark, last && this.queue.isEmpty() && !this.catchingUp ? this.ctx.store.lastSeq() : null)
       let raw = 0
       const messages = chunk.map((d) => {
         raw += d.update.byteLength
@@ -148,6 +149,8 @@ export class PeerSession {
 
   private async runCatchup(): Promise<void> {
     this.catchingUp = true
+    this.catchupStartedAt = Date.now()
+    this.armWatchdog()
     const startSeq = this.ctx.store.lastSeq()
     const seen = new Set<string>()
     let after = this.cursor
@@ -180,7 +183,7 @@ export class PeerSession {
   private maybeFinishCatchup(): void {
     if (!this.catchupDone || this.pendingCatchupDocs.size > 0) return
     const mark = this.nextMark++
-    this.marks.set(mark, this.catchupDone.seq)
+    this.trackMark(mark, this.catchupDone.seq)
     this.catchupDone = null
     this.catchingUp = false
     this.link.sendEncoded([encodeCatchupDone(mark)], 0, 0)
@@ -213,17 +216,19 @@ export class PeerSession {
     }
     const touched = new Set<LiveDoc>()
     const replies: Uint8Array[] = []
-    let ackMark = 0
+    const toAck = new Set<number>()
     for (const msg of decoded.value) {
       const mark = await this.handleMessage(msg, touched, replies)
       if (this.closed) return
-      ackMark = Math.max(ackMark, mark)
+      if (mark > 0) toAck.add(mark)
     }
-    if (ackMark > 0) {
-      // Acknowledge only what is durable here.
+    if (toAck.size > 0) {
+      // Acknowledge only what is durable here. Each mark is acked on its own
+      // (not cumulatively), so a lost or reordered frame can never be
+      // covered by the ack of a later one.
       for (const live of touched) live.flushPending()
       await this.ctx.committer.flush()
-      replies.push(encodeAck(ackMark))
+      for (const mark of toAck) replies.push(encodeAck(mark))
     }
     this.link.sendEncoded(replies, 0, 0)
     // After this frame's step2 replies are on the wire, so catchup-done's
@@ -282,7 +287,7 @@ export class PeerSession {
   /** A step2 the dialer sends in answer to the acceptor's step1 finishes that document's catch-up. */
   private takeCatchupMark(doc: string): number {
     const mark = this.nextMark++
-    this.marks.set(mark, null)
+    this.trackMark(mark, null)
     this.pendingCatchupDocs.delete(doc)
     return mark
   }
@@ -306,11 +311,20 @@ export class PeerSession {
     touched.add(live)
   }
 
+  private trackMark(mark: number, covered: number | null): void {
+    this.marks.set(mark, { covered, acked: false, sentAt: Date.now() })
+    this.armWatchdog()
+  }
+
   private async handleAck(mark: number): Promise<void> {
+    const entry = this.marks.get(mark)
+    if (!entry) return // a duplicate, or from before a reconnect
+    entry.acked = true
+    // The cursor moves over the acknowledged prefix only.
     let covered: number | null = null
-    for (const [m, seq] of this.marks) {
-      if (m > mark) break
-      if (seq !== null) covered = Math.max(covered ?? 0, seq)
+    for (const [m, e] of this.marks) {
+      if (!e.acked) break
+      if (e.covered !== null) covered = Math.max(covered ?? 0, e.covered)
       this.marks.delete(m)
     }
     if (this.queue.isEmpty() && this.marks.size === 0 && !this.catchingUp) {
@@ -349,6 +363,34 @@ export class PeerSession {
     if (differing.size > 0) this.ctx.logger.info({ peer: this.peerRegion, bucket, docs: differing.size }, 'anti-entropy repair')
   }
 
+  private watchdog: ReturnType<typeof setTimeout> | null = null
+
+  /**
+   * A frame that is never acknowledged (lost on a faulty link) or a catch-up
+   * that never completes would stall the cursor forever; after
+   * `ackTimeoutMs` the link is closed, and the reconnect's catch-up resends
+   * from the cursor.
+   */
+  private armWatchdog(): void {
+    if (this.watchdog || this.closed) return
+    this.watchdog = setTimeout(() => {
+      this.watchdog = null
+      if (this.closed) return
+      const oldest = this.marks.values().next().value
+      const stalledAck = oldest !== undefined && !oldest.acked && Date.now() - oldest.sentAt >= this.ctx.ackTimeoutMs
+      const stalledCatchup = this.catchingUp && this.catchupStartedAt !== null && Date.now() - this.catchupStartedAt >= this.ctx.ackTimeoutMs
+      if (stalledAck || stalledCatchup) {
+        this.ctx.logger.warn({ code: 'peer-stalled', peer: this.peerRegion }, 'peer link stalled; reconnecting')
+        this.link.socket.close(CloseCode.InternalError, 'stalled')
+        return
+      }
+      if (this.marks.size > 0 || this.catchingUp) this.armWatchdog()
+    }, this.ctx.ackTimeoutMs)
+    this.watchdog.unref?.()
+  }
+
+  private catchupStartedAt: number | null = null
+
   private fail(what: string, err: unknown): void {
     if (this.closed) return
     this.ctx.logger.error({ code: (err as DecodeError)?.code ?? 'peer-error', peer: this.peerRegion, err }, what)
@@ -363,6 +405,8 @@ export class PeerSession {
     if (this.flushTimer) clearTimeout(this.flushTimer)
     if (this.flushImmediate) clearImmediate(this.flushImmediate)
     if (this.digestTimer) clearInterval(this.digestTimer)
+    if (this.watchdog) clearTimeout(this.watchdog)
+    this.watchdog = null
     this.flushTimer = null
     this.flushImmediate = null
     this.digestTimer = null
