@@ -47,6 +47,8 @@ export interface RelayDependencies {
   listen?: boolean
   /** Randomness for backoff jitter (seeded by the simulator). */
   random?: () => number
+  /** Fault injection for checker tests only (see MeshContext.peerDeltaFilter). */
+  peerDeltaFilter?: (doc: string, update: Uint8Array) => boolean
 }
 
 export class Relay {
@@ -141,6 +143,7 @@ export class Relay {
         backoffBaseMs: this.options.peerBackoffBaseMs,
         backoffMaxMs: this.options.peerBackoffMaxMs,
         random: this.deps.random ?? Math.random,
+        ...(this.deps.peerDeltaFilter ? { peerDeltaFilter: this.deps.peerDeltaFilter } : {}),
       },
       this.options.peers,
       this.options.peerSecret,
@@ -326,6 +329,29 @@ export class Relay {
   close(): Promise<void> {
     this.closing ??= this.shutdown()
     return this.closing
+  }
+
+  /**
+   * Dies as a killed process would: sockets drop, in-memory state is lost,
+   * and nothing pending is written. Only what storage already holds survives.
+   * For crash tests and the cluster simulator.
+   */
+  async crash(): Promise<void> {
+    if (this.closing) return this.closing
+    let done!: () => void
+    this.closing = new Promise<void>((resolve) => (done = resolve))
+    // Close the store first, so a group commit that has not started fails
+    // instead of landing after the "crash".
+    await this.store.close()
+    this.mesh?.close()
+    for (const conn of [...this.connections]) conn.terminate()
+    for (const ws of this.wss.clients) ws.terminate()
+    this.docs.abandon()
+    if (this.listen) {
+      this.httpServer.closeAllConnections?.()
+      await new Promise<void>((resolve) => this.httpServer.close(() => resolve()))
+    }
+    done()
   }
 
   private async shutdown(): Promise<void> {

@@ -72,6 +72,11 @@ export class UpdateCoalescer {
     this.floorBytes = floor
   }
 
+  /**
+   * Queues a validated v1 update; the array is kept, not copied. Should yjs
+   * throw while merging (it does not for validated input in our fuzzing),
+   * the error propagates and the queue must be cleared and resynced.
+   */
   push(update: Uint8Array): void {
     this.count++
     this.bytes += update.length

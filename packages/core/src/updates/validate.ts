@@ -31,7 +31,11 @@ export interface UpdateSummary {
 }
 
 const resolveLimits = (limits: Partial<UpdateLimits> | undefined): UpdateLimits => {
-  const merged = { ...DEFAULT_UPDATE_LIMITS, ...limits }
+  const merged: UpdateLimits = { ...DEFAULT_UPDATE_LIMITS }
+  for (const name of Object.keys(merged) as Array<keyof UpdateLimits>) {
+    const value = limits?.[name]
+    if (value !== undefined) merged[name] = value
+  }
   for (const [name, value] of Object.entries(merged)) {
     // A NaN or negative limit would silently disable a check; that is a caller bug.
     if (!(typeof value === 'number' && value >= 0)) throw new RangeError(`update limit ${name} must be a number >= 0, got ${String(value)}`)

@@ -92,6 +92,14 @@ export class ClientConnection implements DocConnection {
     this.detach()
   }
 
+  /** Drops the connection without a close handshake (relay crash). */
+  terminate(): void {
+    if (this.closed) return
+    this.closed = true
+    this.socket.terminate()
+    this.detach()
+  }
+
   private readonly handleRaw = (bytes: Uint8Array, isBinary: boolean): void => {
     if (this.closed) return
     if (!isBinary) return this.close(CloseCode.UnsupportedData, 'text frames are not part of the protocol')

@@ -131,6 +131,18 @@ export class DocRegistry {
     for (const live of this.loaded.values()) live.flushPending()
   }
 
+  /** Drops every document without persisting pending turns (a simulated crash). */
+  abandon(): void {
+    if (this.closed) return
+    this.closed = true
+    for (const timer of this.evictTimers.values()) clearTimeout(timer)
+    this.evictTimers.clear()
+    for (const live of this.loaded.values()) live.abandon()
+    this.loaded.clear()
+    this.docs.clear()
+    this.listeners.clear()
+  }
+
   /** Hands every pending turn to persistence and drops all documents. Idempotent. */
   close(): void {
     if (this.closed) return

@@ -187,6 +187,14 @@ export class LiveDoc {
     return this.connections.size === 0 && this.inFlight === 0
   }
 
+  /** Drops the document without persisting its pending turn (a simulated crash). */
+  abandon(): void {
+    if (this.turnScheduled) clearImmediate(this.turnScheduled)
+    this.turnScheduled = null
+    this.turnUpdates = []
+    this.destroy()
+  }
+
   destroy(): void {
     if (this.closed) return
     if (this.turnScheduled) {

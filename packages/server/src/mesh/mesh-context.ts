@@ -35,4 +35,9 @@ export interface MeshContext {
   readonly backoffMaxMs: number
   /** Source of randomness for jitter (seeded in the simulator). */
   readonly random: () => number
+  /**
+   * Fault injection for tests of the checker only: returning false makes the
+   * relay acknowledge a peer's delta without applying it (a broken relay).
+   */
+  readonly peerDeltaFilter?: (doc: string, update: Uint8Array) => boolean
 }

@@ -46,6 +46,8 @@ export class Mesh extends EventEmitter {
   private readonly dialers: Dialer[]
   private readonly acceptors = new Map<string, PeerSession>()
   private closed = false
+  /** Accepted sockets still waiting for their hello (closed with the mesh). */
+  private readonly handshaking = new Set<MessageSocket>()
 
   constructor(
     private readonly ctx: MeshContext,
@@ -120,6 +122,7 @@ export class Mesh extends EventEmitter {
     const onHello = (data: Uint8Array): void => {
       socket.off('message', onHello)
       clearTimeout(helloTimer)
+      if (this.closed) return socket.terminate()
       const reply = this.readHello(data, hello.nonce)
       if (typeof reply === 'string') {
         this.ctx.logger.error({ code: 'peer-rejected', peer: d.config.region, reason: reply }, 'peer handshake failed')
@@ -165,10 +168,16 @@ export class Mesh extends EventEmitter {
       return
     }
     const helloTimer = setTimeout(() => socket.terminate(), HELLO_TIMEOUT_MS)
-    socket.on('close', () => clearTimeout(helloTimer))
+    this.handshaking.add(socket)
+    socket.on('close', () => {
+      clearTimeout(helloTimer)
+      this.handshaking.delete(socket)
+    })
     const onHello = (data: Uint8Array, isBinary: boolean): void => {
       socket.off('message', onHello)
       clearTimeout(helloTimer)
+      this.handshaking.delete(socket)
+      if (this.closed) return socket.terminate()
       const hello = isBinary ? this.readHello(data, undefined) : 'text frame'
       if (typeof hello === 'string' || hello.region === this.ctx.region) {
         const reason = typeof hello === 'string' ? hello : "peer claims this relay's own region"
@@ -260,6 +269,8 @@ export class Mesh extends EventEmitter {
       s.close()
       s.link.socket.terminate()
     }
+    for (const socket of this.handshaking) socket.terminate()
+    this.handshaking.clear()
     this.acceptors.clear()
   }
 }

@@ -151,6 +151,11 @@ export class PeerSession {
     this.catchingUp = true
     this.catchupStartedAt = Date.now()
     this.armWatchdog()
+    // Updates applied before this session existed were not queued for it;
+    // once they are durable they are in the feed, which catch-up reads.
+    this.ctx.docs.flushPending()
+    await this.ctx.committer.flush()
+    if (this.closed) return
     const startSeq = this.ctx.store.lastSeq()
     const seen = new Set<string>()
     let after = this.cursor
@@ -244,6 +249,7 @@ export class PeerSession {
         this.lastLagMs = lag
         this.ctx.observer.replicationLag?.(this.peerRegion, msg.originRegion, lag)
         const origin: PeerOrigin = { kind: 'peer', fromRegion: this.peerRegion, originRegion: msg.originRegion, originTime: msg.originTime }
+        if (this.ctx.peerDeltaFilter && !this.ctx.peerDeltaFilter(msg.doc, msg.update)) return msg.seq
         await this.applyFromPeer(msg.doc, msg.update, origin, touched, replies)
         return msg.seq
       }

@@ -45,7 +45,7 @@ export class MemorySocket implements MessageSocket {
     this.inFlight += copy.byteLength
     this.deliver('message', () => {
       this.inFlight -= copy.byteLength
-      if (peer.state === 'open') for (const l of peer.listeners.message) l(copy, true)
+      if (peer.state === 'open') for (const l of [...peer.listeners.message]) l(copy, true)
     }, copy.byteLength)
   }
 

@@ -47,6 +47,26 @@ export const runSocketConformance = (name: string, makePair: () => Promise<Socke
       expect((await toClient).map((m) => m[0])).toEqual([200, 201, 202])
     })
 
+    it('does not deliver a message to a listener added while that message is being handled', async () => {
+      pair = await makePair()
+      await opened(pair.client)
+      const late: Uint8Array[] = []
+      const first = new Promise<void>((resolve) => {
+        const onFirst = (): void => {
+          pair!.server.off('message', onFirst)
+          pair!.server.on('message', (d) => late.push(d))
+          resolve()
+        }
+        pair!.server.on('message', onFirst)
+      })
+      const both = collect(pair.server, 2)
+      pair.client.send(Uint8Array.of(1))
+      await first
+      pair.client.send(Uint8Array.of(2))
+      await both
+      expect(late.map((m) => m[0])).toEqual([2])
+    })
+
     it('does not let the sender mutate a message after send', async () => {
       pair = await makePair()
       await opened(pair.client)

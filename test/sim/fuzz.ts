@@ -1,0 +1,70 @@
+/**
+ * The fuzz campaign: N schedules from seed S through fast-check, each on a
+ * fresh simulated cluster; a failure shrinks to a minimal schedule and
+ * prints the seed and replay path.
+ */
+import fc from 'fast-check'
+import { simCommands } from './commands.js'
+import { runSchedule, type ScheduleOutcome } from './run-schedule.js'
+
+export interface FuzzSummary {
+  runs: number
+  divergences: number
+  lost: number
+  residencyViolations: number
+  seed: number
+  failure: string | null
+  attempted: number
+  acknowledged: number
+}
+
+export interface FuzzOptions {
+  runs: number
+  seed: number
+  path?: string
+  broken?: boolean
+  onProgress?: (done: number) => void
+}
+
+export const SIM_DOCS = ['shared/doc', 'pinned/doc', 'pair/doc']
+
+export const runFuzz = async (options: FuzzOptions): Promise<FuzzSummary> => {
+  const totals = { attempted: 0, acknowledged: 0 }
+  let runs = 0
+  let worst: ScheduleOutcome | null = null
+  const property = fc.asyncProperty(simCommands, async (cmds) => {
+    const outcome = await runSchedule({ regions: 3, clientsPerDoc: 2, docs: SIM_DOCS, seed: options.seed, ...(options.broken ? { broken: true } : {}) }, cmds)
+    runs++
+    options.onProgress?.(runs)
+    totals.attempted += outcome.attempted
+    totals.acknowledged += outcome.acknowledged
+    const bad = outcome.divergences.length > 0 || outcome.lost > 0 || outcome.residencyViolations.length > 0
+    if (bad) {
+      worst = outcome
+      throw new Error(
+        `invariant broken: ${outcome.divergences.length} divergences, ${outcome.lost} lost acknowledged updates, ` +
+          `${outcome.residencyViolations.length} residency violations\n${[...outcome.divergences, ...outcome.residencyViolations].slice(0, 5).join('\n')}`,
+      )
+    }
+  })
+  const details = await fc.check(property, {
+    numRuns: options.runs,
+    seed: options.seed,
+    ...(options.path ? { path: options.path } : {}),
+    endOnFailure: false,
+  })
+  const failed = details.failed
+  const w = worst as ScheduleOutcome | null
+  return {
+    runs: details.numRuns,
+    divergences: failed && w ? Math.max(1, w.divergences.length) : 0,
+    lost: failed && w ? w.lost : 0,
+    residencyViolations: failed && w ? w.residencyViolations.length : 0,
+    seed: options.seed,
+    failure: failed ? `${fc.defaultReportMessage(details) ?? 'failed'}\n${(details.errorInstance as Error)?.stack ?? String(details.errorInstance)}` : null,
+    ...totals,
+  }
+}
+
+export const summaryLine = (s: FuzzSummary): string =>
+  `fuzz: ${s.runs} schedules, ${s.divergences} divergences, ${s.lost} lost acknowledged updates (seed ${s.seed})`
