@@ -111,5 +111,5 @@ export const simCommands = fc.commands(
     fc.nat(15).map((c) => new Offline(c)),
     fc.tuple(fc.nat(15), fc.nat(4)).map(([c, r]) => new Online(c, r)),
   ],
-  { maxCommands: 40 },
+  { maxCommands: 80, size: 'large' },
 )

@@ -7,7 +7,7 @@ import { SimCluster, type SimOptions } from './sim-cluster.js'
 import { checkConverged, checkResidency, type CheckResult } from './checker.js'
 import { turn, type SimModel } from './commands.js'
 
-const SETTLE_DEADLINE_MS = 10_000
+const SETTLE_DEADLINE_MS = Number(process.env.MERIDIAN_SIM_SETTLE_MS ?? 3_000)
 
 const tick = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 1))
 

@@ -22,24 +22,28 @@ body { margin: 0; background: var(--bg); color: var(--ink); font: 15px/1.45 syst
 header { display: flex; align-items: baseline; gap: 16px; flex-wrap: wrap; padding: 18px 28px 10px; }
 header h1 { font-size: 20px; margin: 0; letter-spacing: .2px; }
 header .sub { color: var(--muted); }
+header .summary { font-weight: 600; }
+header .summary.s-ok { color: var(--ok); }
 header .status { margin-left: auto; color: var(--muted); font-size: 13px; }
 header .status.stale { color: var(--bad); font-weight: 600; }
 main { display: grid; grid-template-columns: minmax(0, 3fr) minmax(260px, 2fr); gap: 18px; padding: 8px 28px 28px; }
 section { background: var(--card); border: 1px solid var(--line); border-radius: 10px; padding: 14px 16px; min-width: 0; }
 section.wide { grid-column: 1 / -1; }
 h2 { font-size: 13px; text-transform: uppercase; letter-spacing: .08em; color: var(--muted); margin: 0 0 10px; font-weight: 600; }
-svg { width: 100%; height: auto; display: block; }
-svg text { fill: var(--ink); font: 13px system-ui, sans-serif; stroke: none !important; }
-svg text.title { font-weight: 600; }
+section.graph { display: flex; flex-direction: column; }
+svg { width: 100%; height: auto; display: block; margin: auto 0; }
+svg text { fill: var(--ink); font: 14px system-ui, sans-serif; stroke: none !important; }
 svg text[class*="s-"] { fill: currentColor; }
 svg .arrowhead { fill: currentColor; stroke: none; }
 .noscript { padding: 0 28px; }
+.legend { color: var(--muted); font-size: 13px; margin: 8px 0 0; }
+.legend span { font-weight: 600; }
 svg .node circle { fill: var(--card); stroke-width: 3; }
 svg .node.self circle.halo { fill: none; stroke: var(--accent); stroke-width: 1.5; stroke-dasharray: 4 3; }
-svg .node .name { font-size: 17px; font-weight: 700; }
+svg .node .name { font-size: 19px; font-weight: 700; }
 svg .node .meta { font-size: 12px; fill: var(--muted); }
 svg .link { stroke-width: 2.5; fill: none; }
-svg .label { font-size: 12px; }
+
 svg .label-bg { fill: var(--card); opacity: .85; }
 .s-ok, .s-connected { color: var(--ok); stroke: var(--ok); }
 .s-degraded, .s-connecting { color: var(--warn); stroke: var(--warn); }
@@ -57,7 +61,7 @@ svg .label-bg { fill: var(--card); opacity: .85; }
 table { width: 100%; border-collapse: collapse; font-size: 14px; }
 th { text-align: left; color: var(--muted); font-weight: 600; font-size: 12px; text-transform: uppercase; letter-spacing: .05em;
   border-bottom: 1px solid var(--line); padding: 6px 8px; }
-td { border-bottom: 1px solid var(--line); padding: 7px 8px; vertical-align: top; }
+td { border-bottom: 1px solid var(--line); padding: 7px 8px; vertical-align: middle; }
 td.num { text-align: right; white-space: nowrap; }
 th.num { text-align: right; }
 td.detail { color: var(--muted); word-break: break-word; }
@@ -83,6 +87,7 @@ export const DASHBOARD_SCRIPT: string = `
   const rate = (n) => n === null ? '—' : bytes(Math.round(n)) + '/s';
   const ms = (v) => v === null || v === undefined ? '—' : v < 1000 ? Math.round(v) + ' ms' : (v / 1000).toFixed(v < 10000 ? 2 : 1) + ' s';
   const count = (v) => v === null || v === undefined ? '—' : String(v);
+  const plural = (v, word) => count(v) + ' ' + word + (v === 1 ? '' : 's');
   const key = (l) => l.from + '\\u2192' + l.to;
   const emptyRow = (columns, text) => {
     const tr = el('tr');
@@ -106,12 +111,16 @@ export const DASHBOARD_SCRIPT: string = `
 
   const lagText = (l) => ms(l.lagMs) + (l.lagWindow ? ' (p95 ' + ms(l.lagWindow.p95Ms) + ')' : '');
 
-  const positions = (regions) => {
-    const n = regions.length, cx = 400, cy = 215, r = n <= 2 ? 230 : 160;
-    return new Map(regions.map((g, i) => {
-      const a = n === 1 ? 0 : n === 2 ? Math.PI * i : -Math.PI / 2 + (2 * Math.PI * i) / n;
+  // Two regions side by side (this relay on the left); more on a circle, this relay on top.
+  const layout = (regions) => {
+    const n = regions.length, small = n <= 2, height = small ? 250 : 520;
+    // A triangle's nodes sit higher than its centre: lower the centre to balance the picture.
+    const cx = 400, cy = height / 2 + (n === 3 ? 40 : 0), r = small ? 250 : n === 3 ? 215 : 200;
+    const at = new Map(regions.map((g, i) => {
+      const a = n === 1 ? 0 : small ? Math.PI * (1 - i) : -Math.PI / 2 + (2 * Math.PI * i) / n;
       return [g.region, n === 1 ? { x: cx, y: cy } : { x: cx + r * Math.cos(a), y: cy + r * Math.sin(a) }];
     }));
+    return { at, height, cx, cy };
   };
 
   const drawGraph = (view, rates) => {
@@ -124,26 +133,46 @@ export const DASHBOARD_SCRIPT: string = `
       defs.append(m);
     }
     svg.append(defs);
-    const pos = positions(view.regions);
+    const { at: pos, height, cx, cy } = layout(view.regions);
+    svg.setAttribute('viewBox', '0 0 800 ' + height);
     const R = 52;
+    const pairs = new Map();
     for (const l of view.links) {
       const a = pos.get(l.from), b = pos.get(l.to);
       if (!a || !b) continue;
       const dx = b.x - a.x, dy = b.y - a.y, len = Math.hypot(dx, dy) || 1;
-      const ux = dx / len, uy = dy / len, px = -uy * 13, py = ux * 13;
+      // The two directions of a pair run side by side, each on its right-hand side.
+      const ux = dx / len, uy = dy / len, px = -uy * 11, py = ux * 11;
       const g = el('svg:g', { 'data-link': key(l), 'data-state': l.state });
       g.append(el('svg:line', { class: 'link s-' + l.state, x1: a.x + ux * R + px, y1: a.y + uy * R + py, x2: b.x - ux * (R + 4) + px, y2: b.y - uy * (R + 4) + py, 'marker-end': 'url(#arrow-' + l.state + ')' }));
-      const lx = (a.x + b.x) / 2 + px * 3.4, ly = (a.y + b.y) / 2 + py * 3.4;
-      const lines = [
-        [l.from + ' \\u2192 ' + l.to + '  ' + l.state, 's-' + l.state],
-        ['lag ' + lagText(l), ''],
-        ['backlog ' + count(l.backlogDocs) + ' docs, ' + bytes(l.backlogBytes) + ' \\u00b7 ' + rate(rates.get(key(l)) ?? null), ''],
-      ];
-      const label = el('svg:g', { class: 'label' });
-      label.append(el('svg:rect', { class: 'label-bg', x: lx - 118, y: ly - 26, width: 236, height: 50, rx: 6 }));
-      lines.forEach(([t, cls], i) => label.append(el('svg:text', { x: lx, y: ly - 10 + i * 16, 'text-anchor': 'middle', class: i === 0 ? 'title ' + cls : cls }, t)));
-      g.append(label);
       svg.append(g);
+      const pair = [l.from, l.to].sort().join('\\n');
+      if (!pairs.has(pair)) pairs.set(pair, { a, b, links: [] });
+      pairs.get(pair).links.push({ l, py, px });
+    }
+    // One label per pair, one line per direction, pushed away from the centre
+    // so that the labels of neighbouring pairs do not overlap.
+    for (const { a, b, links: sides } of pairs.values()) {
+      // Text lines in the order the arrows appear on screen (top first, then left first).
+      const links = sides.sort((u, v) => u.py - v.py || u.px - v.px).map((side) => side.l);
+      let mx = (a.x + b.x) / 2, my = (a.y + b.y) / 2;
+      const ox = mx - cx, oy = my - cy, olen = Math.hypot(ox, oy);
+      if (olen > 1) { mx += (ox / olen) * 40; my += (oy / olen) * 40; }
+      const label = el('svg:g', { class: 'label' });
+      const bg = el('svg:rect', { class: 'label-bg', rx: 6 });
+      label.append(bg);
+      const texts = links.map((l, i) => {
+        const state = l.state === 'connected' ? '' : l.state + ' \\u00b7 ';
+        const queued = l.backlogDocs ? ' \\u00b7 ' + plural(l.backlogDocs, 'doc') + ' queued' : '';
+        const t = el('svg:text', { x: mx, y: my - (links.length - 1) * 9 + i * 18 + 5, 'text-anchor': 'middle', class: l.state === 'connected' ? null : 's-' + l.state },
+          l.from + ' \\u2192 ' + l.to + '  ' + state + 'lag ' + lagText(l) + ' \\u00b7 ' + rate(rates.get(key(l)) ?? null) + queued);
+        label.append(t);
+        return t;
+      });
+      svg.append(label);
+      const width = Math.max(...texts.map((t) => t.getComputedTextLength())) + 16;
+      const h = links.length * 18 + 8;
+      for (const [k, v] of Object.entries({ x: mx - width / 2, y: my - h / 2, width, height: h })) bg.setAttribute(k, String(v));
     }
     for (const g of view.regions) {
       const p = pos.get(g.region);
@@ -151,7 +180,7 @@ export const DASHBOARD_SCRIPT: string = `
       if (g.self) node.append(el('svg:circle', { class: 'halo', cx: p.x, cy: p.y, r: R + 7 }));
       node.append(el('svg:circle', { class: 's-' + g.status, cx: p.x, cy: p.y, r: R }));
       node.append(el('svg:text', { class: 'name', x: p.x, y: p.y - 4, 'text-anchor': 'middle' }, g.region));
-      node.append(el('svg:text', { class: 'meta', x: p.x, y: p.y + 15, 'text-anchor': 'middle' }, g.loadedDocs === null ? g.status : count(g.loadedDocs) + ' docs \\u00b7 ' + count(g.connections) + ' conn'));
+      node.append(el('svg:text', { class: 'meta', x: p.x, y: p.y + 15, 'text-anchor': 'middle' }, g.loadedDocs === null ? g.status : plural(g.loadedDocs, 'doc') + ' \\u00b7 ' + plural(g.connections, 'conn')));
       svg.append(node);
     }
   };
@@ -180,15 +209,14 @@ export const DASHBOARD_SCRIPT: string = `
     if (view.links.length === 0) return body.replaceChildren(emptyRow(7, 'No peers configured.'));
     body.replaceChildren(...view.links.map((l) => {
       const tr = el('tr', { 'data-link': key(l), 'data-state': l.state });
-      const compression = l.wireBytes && l.rawUpdateBytes ? Math.round((100 * l.wireBytes) / l.rawUpdateBytes) + '% of raw' : '—';
       const policy = l.policyHashMatch === null ? '—' : l.policyHashMatch ? 'same' : 'MISMATCH';
       tr.append(
         el('td', {}, l.from + ' \\u2192 ' + l.to),
         el('td', { class: 'badge s-' + l.state, 'data-field': 'state' }, l.state),
         el('td', { class: 'num', 'data-field': 'lag' }, lagText(l)),
-        el('td', { class: 'num', 'data-field': 'backlog' }, count(l.backlogDocs) + ' docs / ' + bytes(l.backlogBytes)),
+        el('td', { class: 'num', 'data-field': 'backlog' }, plural(l.backlogDocs, 'doc') + ' / ' + bytes(l.backlogBytes)),
         el('td', { class: 'num', 'data-field': 'throughput' }, rate(rates.get(key(l)) ?? null)),
-        el('td', { class: 'num' }, bytes(l.wireBytes) + ' (' + compression + ')'),
+        el('td', { class: 'num', 'data-field': 'sent' }, bytes(l.wireBytes) + ' / ' + bytes(l.rawUpdateBytes)),
         el('td', {}, policy),
       );
       return tr;
@@ -205,6 +233,18 @@ export const DASHBOARD_SCRIPT: string = `
     }));
   };
 
+  // One line to read first: is everything up, and how far behind is the worst link?
+  const drawSummary = (view) => {
+    const up = view.links.filter((l) => l.state === 'connected').length;
+    const healthy = view.regions.filter((g) => g.status === 'ok').length;
+    const lags = view.links.map((l) => l.lagMs).filter((v) => v !== null);
+    const worst = lags.length ? Math.max(...lags) : null;
+    const allGood = up === view.links.length && healthy === view.regions.length;
+    const box = byId('summary');
+    box.textContent = healthy + '/' + view.regions.length + ' regions ok \u00b7 ' + up + '/' + view.links.length + ' links up' + (worst === null ? '' : ' \u00b7 worst lag ' + ms(worst));
+    box.className = 'summary ' + (allGood ? 's-ok' : 's-unreachable');
+  };
+
   const status = byId('status');
   const poll = async () => {
     if (!document.hidden) {
@@ -214,13 +254,15 @@ export const DASHBOARD_SCRIPT: string = `
         const view = await res.json();
         const rates = throughput(view.links, performance.now());
         byId('self').textContent = view.self;
+        drawSummary(view);
         drawGraph(view, rates);
         drawRegions(view);
         drawLinks(view, rates);
         drawAudit(view);
         status.textContent = 'updated ' + new Date(view.generatedAt).toLocaleTimeString();
         status.className = 'status';
-        document.body.dataset.loaded = 'true';
+        // Lets tests and scripts wait for a redraw instead of for time.
+        document.body.dataset.polls = String((Number(document.body.dataset.polls) || 0) + 1);
       } catch (err) {
         status.textContent = 'cannot reach this relay (' + (err && err.message ? err.message : err) + '), retrying';
         status.className = 'status stale';
@@ -238,20 +280,27 @@ export const DASHBOARD_HTML: string = `<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Meridian dashboard</title>
+<link rel="icon" href="data:,">
 <style>${DASHBOARD_STYLE}</style>
 </head>
 <body>
 <header>
   <h1>Meridian</h1>
   <span class="sub">cluster as seen from <strong id="self">…</strong></span>
+  <span id="summary" class="summary"></span>
   <span id="status" class="status">loading…</span>
 </header>
 <noscript><p class="noscript">The dashboard needs JavaScript; the same data is at <a href="api/cluster">api/cluster</a>.</p></noscript>
 <main>
-  <section><h2>Regions and links</h2><svg id="graph" viewBox="0 0 800 430" role="img" aria-label="regions and the links between them"></svg></section>
+  <section class="graph"><h2>Regions and links</h2>
+    <svg id="graph" viewBox="0 0 800 250" role="img" aria-label="regions and the links between them"></svg>
+    <p class="legend">Each arrow is one relay's link to a peer, carrying its deltas:
+      <span class="s-connected">connected</span>, <span class="s-connecting">connecting</span>,
+      <span class="s-disconnected">disconnected</span>. Lag is arrival time minus the origin relay's time stamp
+      (relay clocks are assumed NTP-synced; skew shows up in it). Throughput is bytes on the wire.</p></section>
   <section><h2>Regions</h2><div id="regions" class="regions"></div></section>
   <section class="wide"><h2>Links (each carries its sender's deltas)</h2>
-    <table><thead><tr><th>Link</th><th>State</th><th class="num">Lag (last)</th><th class="num">Backlog</th><th class="num">Throughput</th><th class="num">Sent this session</th><th>Policy</th></tr></thead>
+    <table><thead><tr><th>Link</th><th>State</th><th class="num">Lag (last)</th><th class="num">Backlog</th><th class="num">Throughput</th><th class="num" title="bytes on the wire (batched, compressed) / raw Yjs update bytes, since the link last connected">Sent: wire / raw</th><th>Policy</th></tr></thead>
     <tbody id="links"></tbody></table></section>
   <section class="wide"><h2>Recent policy and audit events on this relay</h2>
     <table><thead><tr><th>Time</th><th>Event</th><th>Document</th><th>Peer</th><th>Detail</th></tr></thead>

@@ -130,7 +130,7 @@ export class PeerHealthFetcher {
   close(): void {
     if (this.closed) return
     this.closed = true
-    for (const req of this.inFlight) req.destroy(new PeerHealthError('peer-fetch-closed', 'closed'))
+    for (const req of this.inFlight) req.destroy(new PeerHealthError('peer-fetch-closed', 'the relay is closing'))
     this.inFlight.clear()
     this.entries.clear()
   }
@@ -159,39 +159,46 @@ export class PeerHealthFetcher {
       // pooled (open) after the relay or the test closes.
       const req = client.get(url, { agent: false, headers: { accept: 'application/json' } })
       this.inFlight.add(req)
-      const deadline = setTimeout(() => req.destroy(new PeerHealthError('peer-timeout', `no answer within ${this.timeoutMs} ms`)), this.timeoutMs)
-      const settle = (): void => {
+      let settled = false
+      // The first outcome wins: destroying the request also ends or errors
+      // the response, and that later event must not replace the real reason.
+      const finish = (err: PeerHealthError | null, body?: unknown): void => {
+        if (settled) return
+        settled = true
         clearTimeout(deadline)
         this.inFlight.delete(req)
+        if (err) {
+          req.destroy()
+          reject(err)
+        } else resolve(body)
       }
-      req.on('error', (err) => {
-        settle()
-        reject(err instanceof PeerHealthError ? err : new PeerHealthError('peer-unreachable', err.message, { cause: err }))
-      })
+      const asError = (err: Error): PeerHealthError =>
+        err instanceof PeerHealthError ? err : new PeerHealthError('peer-unreachable', err.message, { cause: err })
+      const deadline = setTimeout(() => finish(new PeerHealthError('peer-timeout', `no answer within ${this.timeoutMs} ms`)), this.timeoutMs)
+      req.on('error', (err) => finish(asError(err)))
       req.on('response', (res) => {
         // 503 is a degraded relay's report, still worth showing.
         if (res.statusCode !== 200 && res.statusCode !== 503) {
-          req.destroy(new PeerHealthError('peer-http-status', `HTTP ${res.statusCode ?? '?'}`))
+          finish(new PeerHealthError('peer-http-status', `HTTP ${res.statusCode ?? '?'}`))
           return
         }
         const chunks: Buffer[] = []
         let size = 0
         res.on('data', (chunk: Buffer) => {
           size += chunk.byteLength
-          if (size > this.maxBodyBytes) req.destroy(new PeerHealthError('peer-too-large', `report over ${this.maxBodyBytes} bytes`))
+          if (size > this.maxBodyBytes) finish(new PeerHealthError('peer-too-large', `report over ${this.maxBodyBytes} bytes`))
           else chunks.push(chunk)
         })
-        res.on('error', (err) => {
-          settle()
-          reject(err instanceof PeerHealthError ? err : new PeerHealthError('peer-unreachable', err.message, { cause: err }))
-        })
+        res.on('error', (err) => finish(asError(err)))
         res.on('end', () => {
-          settle()
+          let body: unknown
           try {
-            resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')))
+            body = JSON.parse(Buffer.concat(chunks).toString('utf8'))
           } catch (cause) {
-            reject(new PeerHealthError('peer-bad-response', 'not JSON', { cause }))
+            finish(new PeerHealthError('peer-bad-response', 'not JSON', { cause }))
+            return
           }
+          finish(null, body)
         })
       })
     })

@@ -1,0 +1,2 @@
+/** Node-only additions to @meridian/client. */
+export { FilePersistence, type FilePersistenceOptions } from './file-persistence.js'
