@@ -5,10 +5,11 @@
  * reconnects, and nothing is lost.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { readFile } from 'node:fs/promises'
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
 import type { LinkProxy } from '@meridian/server'
 import { bundleClient } from '../../packages/client/scripts/bundle.mjs'
-import { startCluster, type Cluster } from '../support/cluster.js'
+import { startCluster, docJson, type Cluster } from '../support/cluster.js'
 import { makeTempDir } from '../support/temp-dir.js'
 import { frontProxy } from '../client/support.js'
 import { servePage, type PageServer } from './page-server.js'
@@ -17,11 +18,13 @@ const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable
 
 let browser: Browser
 let server: PageServer
+let leanBundle = ''
 let removeBundle: () => Promise<void>
 beforeAll(async () => {
   const dir = await makeTempDir('meridian-bundle-')
   removeBundle = dir.remove
   const sizes = await bundleClient(dir.path)
+  leanBundle = await readFile(sizes.lean.file, 'utf8')
   console.log(`browser bundle: ${sizes.lean.minified} B minified / ${sizes.lean.gzip} B gzip; standalone ${sizes.standalone.minified} / ${sizes.standalone.gzip}`)
   server = await servePage(dir.path)
   browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS })
@@ -84,6 +87,12 @@ const waitText = (page: Page, predicate: string): Promise<unknown> =>
   page.waitForFunction((src) => new Function('t', `return ${src}`)((window as any).doc.getText('t').toString()), predicate, { timeout: 20_000 })
 
 describe('browser bundle in Chromium', () => {
+  it('imports nothing but Yjs, y-protocols and lib0 (no Node built-ins)', () => {
+    const specifiers = new Set([...leanBundle.matchAll(/\bfrom\s*"([^"]+)"/g)].map((m) => m[1]!))
+    expect(specifiers.size).toBeGreaterThan(0)
+    for (const s of specifiers) expect(s).toMatch(/^(yjs|y-protocols\/[a-z]+|lib0\/[a-z]+)$/)
+  })
+
   it('two pages on two regions converge; a page cut off edits, reloads from IndexedDB, comes back, and loses nothing', async () => {
     cluster = await startCluster(['eu', 'us'])
     await cluster.connected()
@@ -174,7 +183,6 @@ describe('browser bundle in Chromium', () => {
     await page.evaluate(() => (window as any).provider.whenSynced())
     await page.evaluate(() => (window as any).provider.whenDurable())
     expect(await page.evaluate(() => (window as any).statuses)).toEqual(['offline', 'connecting', 'connected', 'synced'])
-    const relay = cluster.node('eu').relay
-    expect(relay.docs.peek('shared/online')?.doc.getText('t').toString()).toBe('while the browser was offline')
+    expect(docJson(cluster.node('eu').relay, 'shared/online')?.t).toBe('while the browser was offline')
   })
 })

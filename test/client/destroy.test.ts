@@ -19,10 +19,11 @@ const proxies: LinkProxy[] = []
 const cleanups: (() => Promise<void>)[] = []
 const providers = new Providers()
 afterEach(async () => {
-  providers.destroyAll()
+  const unexpectedErrors = providers.destroyAll()
   for (const p of proxies.splice(0)) await p.close()
   for (const r of relays.splice(0)) await r.close()
   for (const c of cleanups.splice(0)) await c()
+  expect(unexpectedErrors).toEqual([])
 })
 
 const awarenessOwnListeners = (): number => {

@@ -14,8 +14,9 @@ import { Providers, docUntil, trackedWebSocket } from './support.js'
 const relays: Relay[] = []
 const providers = new Providers()
 afterEach(async () => {
-  providers.destroyAll()
+  const unexpectedErrors = providers.destroyAll()
   for (const r of relays.splice(0)) await r.close()
+  expect(unexpectedErrors).toEqual([])
 })
 
 const start = async (): Promise<{ relay: Relay; store: GatedStore }> => {

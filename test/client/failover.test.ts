@@ -15,10 +15,11 @@ let cluster: Cluster | null = null
 const proxies: LinkProxy[] = []
 const providers = new Providers()
 afterEach(async () => {
-  providers.destroyAll()
+  const unexpectedErrors = providers.destroyAll()
   for (const p of proxies.splice(0)) await p.close()
   await cluster?.close()
   cluster = null
+  expect(unexpectedErrors).toEqual([])
 })
 
 const text = (relayDoc: ReturnType<typeof docJson>): string | undefined => relayDoc?.t

@@ -15,8 +15,9 @@ import { Providers, nextEvent, within } from './support.js'
 const cleanups: (() => Promise<unknown>)[] = []
 const providers = new Providers()
 afterEach(async () => {
-  providers.destroyAll()
+  const unexpectedErrors = providers.destroyAll()
   for (const c of cleanups.splice(0).reverse()) await c()
+  expect(unexpectedErrors).toEqual([])
 })
 
 /** A port that was free a moment ago: listen on 0, note it, close. */

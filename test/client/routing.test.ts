@@ -8,18 +8,21 @@ import { afterEach, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { MemoryDocStore, Relay, type LinkProxy } from '@meridian/server'
 import { startCluster, waitUntil, docJson, type Cluster } from '../support/cluster.js'
-import { Providers, frontProxy, nextEvent } from './support.js'
+import { Providers, nextEvent } from './support.js'
+import { DelayProxy } from './delay-proxy.js'
 
 let cluster: Cluster | null = null
 const proxies: LinkProxy[] = []
 const relays: Relay[] = []
+const delayProxies: DelayProxy[] = []
 const providers = new Providers()
 afterEach(async () => {
-  providers.destroyAll()
-  for (const p of proxies.splice(0)) await p.close()
+  const unexpectedErrors = providers.destroyAll()
+  for (const p of [...proxies.splice(0), ...delayProxies.splice(0)]) await p.close()
   for (const r of relays.splice(0)) await r.close()
   await cluster?.close()
   cluster = null
+  expect(unexpectedErrors).toEqual([])
 })
 
 const policies = [
@@ -31,9 +34,11 @@ describe('region routing', () => {
   it('connects to the region with the shortest measured round trip', async () => {
     cluster = await startCluster(['eu', 'us'])
     // eu is listed first but is 2 × 40 ms further away.
-    const far = await frontProxy(cluster.node('eu').relay.port, 40)
-    const near = await frontProxy(cluster.node('us').relay.port, 0)
-    proxies.push(far, near)
+    const far = new DelayProxy(cluster.node('eu').relay.port, 40)
+    const near = new DelayProxy(cluster.node('us').relay.port, 0)
+    await far.start()
+    await near.start()
+    delayProxies.push(far, near)
     const health: string[] = []
     const provider = providers.create(new Y.Doc(), 'notes/near', {
       regions: [

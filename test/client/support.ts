@@ -33,24 +33,29 @@ export const FAST: Partial<MeridianProviderOptions> = {
 
 export class Providers {
   private readonly all: MeridianProvider[] = []
+  /** Errors reported by providers whose test did not pass its own onError. */
+  private errors: string[] = []
 
   create(doc: Y.Doc, name: string, options: MeridianProviderOptions): MeridianProvider {
-    const errors: Error[] = []
     const provider = new MeridianProvider(doc, name, {
       WebSocketPolyfill: WebSocket,
       ...FAST,
-      onError: (err) => errors.push(err),
+      onError: (err) => this.errors.push(`${name}: ${(err as { code?: string }).code ?? ''} ${err.message}`),
       ...options,
     })
     this.all.push(provider)
     return provider
   }
 
-  destroyAll(): void {
+  /** Destroys every provider and its document; returns the errors nobody expected. */
+  destroyAll(): string[] {
     for (const p of this.all.splice(0)) {
       p.destroy()
       p.doc.destroy()
     }
+    const errors = this.errors
+    this.errors = []
+    return errors
   }
 }
 
@@ -106,17 +111,4 @@ export const frontProxy = async (targetPort: number, delayMs = 0): Promise<LinkP
   const proxy = new LinkProxy({ targetPort, delayMs })
   await proxy.start()
   return proxy
-}
-
-/** Resolves after the settled state of a promise is known, without a sleep: true if it settled before `other`. */
-export const settledBefore = async (promise: Promise<unknown>, other: Promise<unknown>): Promise<boolean> => {
-  let settled = false
-  void promise.then(
-    () => (settled = true),
-    () => (settled = true),
-  )
-  await other
-  // Give already-queued reactions of `promise` their turn.
-  await new Promise((resolve) => setImmediate(resolve))
-  return settled
 }

@@ -10,9 +10,10 @@ import { Providers, docUntil, nextEvent } from './support.js'
 let cluster: Cluster | null = null
 const providers = new Providers()
 afterEach(async () => {
-  providers.destroyAll()
+  const unexpectedErrors = providers.destroyAll()
   await cluster?.close()
   cluster = null
+  expect(unexpectedErrors).toEqual([])
 })
 
 describe('MeridianProvider sync', () => {

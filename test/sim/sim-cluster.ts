@@ -84,6 +84,7 @@ export class SimCluster {
         idleEvictMs: 60_000,
         digestIntervalMs: 0,
         peerAckTimeoutMs: 200,
+        peerHelloTimeoutMs: 200,
         peerBackoffBaseMs: 1,
         peerBackoffMaxMs: 20,
       },

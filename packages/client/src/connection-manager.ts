@@ -11,12 +11,13 @@ import { classifyClose } from './close-policy.js'
 import { ClientError } from './errors.js'
 import type { ProviderStatus, RegionChangeReason } from './events.js'
 import type { ResolvedOptions } from './options.js'
-import { RegionRouter, type RegionEndpoint, type ReturnPolicy } from './router.js'
-import { measureHealthz, probe, type MeasureRtt } from './rtt.js'
+import { RegionProber } from './region-prober.js'
+import { RegionRouter, type RegionEndpoint } from './router.js'
+import { measureHealthz } from './rtt.js'
 import { Session, type SessionClose } from './session.js'
 import type { WebSocketConstructor } from './socket.js'
 import { TimerSet } from './timers.js'
-import { documentUrl } from './url.js'
+import { documentUrl, resolveToken } from './url.js'
 
 export interface ManagerHooks {
   status(status: ProviderStatus, region: string | null): void
@@ -41,9 +42,7 @@ const MAX_AUTH_RETRIES = 3
 export class ConnectionManager {
   readonly router: RegionRouter
   private readonly timers = new TimerSet()
-  private readonly probes = new AbortController()
-  private readonly measure: MeasureRtt | null
-  private readonly returnPolicy: ReturnPolicy
+  private readonly prober: RegionProber
   private session: Session | null = null
   private target: RegionEndpoint | null = null
   private connecting = false
@@ -71,8 +70,16 @@ export class ConnectionManager {
   ) {
     this.router = new RegionRouter(options.regions, options.preferredRegion)
     const m = options.measureRtt
-    this.measure = m === false ? null : m === true ? measureHealthz : m
-    this.returnPolicy = { healthyChecks: options.returnAfterHealthyChecks, minDwellMs: options.minRegionDwellMs }
+    this.prober = new RegionProber(
+      this.router,
+      m === false ? null : m === true ? measureHealthz : m,
+      {
+        probeTimeoutMs: options.probeTimeoutMs,
+        healthCheckIntervalMs: options.healthCheckIntervalMs,
+        returnPolicy: { healthyChecks: options.returnAfterHealthyChecks, minDwellMs: options.minRegionDwellMs },
+      },
+      (region, rtt) => hooks.regionHealth(region, rtt),
+    )
   }
 
   get current(): Session | null {
@@ -110,23 +117,14 @@ export class ConnectionManager {
     this.wanted = false
     this.attemptSeq++
     this.timers.clearAll()
-    this.probes.abort()
+    this.prober.destroy()
     this.endSession(1000, 'provider destroyed')
   }
 
-  /** Measures every region once; the pinned region needs no wait, the others rank behind it. */
+  /** Ranks regions before the first connection; a pinned region needs no wait, the others rank behind it as answers come. */
   private async rankRegions(): Promise<void> {
-    if (!this.measure) return
-    const all = Promise.all(this.router.endpoints.map((e) => this.check(e)))
+    const all = this.prober.rankAll()
     if (this.options.preferredRegion === null) await all
-  }
-
-  private async check(endpoint: RegionEndpoint): Promise<number | null> {
-    const rtt = await probe(this.measure!, endpoint, this.options.probeTimeoutMs, this.probes.signal)
-    if (this.destroyed) return null
-    this.router.setRtt(endpoint.region, rtt)
-    this.hooks.regionHealth(endpoint.region, rtt)
-    return rtt
   }
 
   private isOffline(): boolean {
@@ -145,7 +143,7 @@ export class ConnectionManager {
     this.hooks.status('connecting', endpoint.region)
     let token: string | null
     try {
-      token = await this.resolveToken()
+      token = await resolveToken(this.options.token)
     } catch (cause) {
       if (seq !== this.attemptSeq) return
       this.connecting = false
@@ -165,6 +163,7 @@ export class ConnectionManager {
   }
 
   private openSession(endpoint: RegionEndpoint, token: string | null): Session {
+    const { durableAck, deletesProven, awareness, queryAwareness, error, pendingDeleteGeneration, localAwareness } = this.hooks
     const session: Session = new Session(
       {
         WebSocket: this.WebSocketImpl,
@@ -184,27 +183,13 @@ export class ConnectionManager {
           this.onAccepted(endpoint)
           this.hooks.relayInfo(info)
         },
-        durableAck: (sv) => this.hooks.durableAck(sv),
-        deletesProven: (g) => this.hooks.deletesProven(g),
-        awareness: (u) => this.hooks.awareness(u),
-        queryAwareness: () => this.hooks.queryAwareness(),
         closed: (close) => {
           if (this.session === session) this.onClosed(endpoint, close)
         },
-        error: (err) => this.hooks.error(err),
-        pendingDeleteGeneration: () => this.hooks.pendingDeleteGeneration(),
-        localAwareness: () => this.hooks.localAwareness(),
+        ...{ durableAck, deletesProven, awareness, queryAwareness, error, pendingDeleteGeneration, localAwareness },
       },
     )
     return session
-  }
-
-  private async resolveToken(): Promise<string | null> {
-    const source = this.options.token
-    if (source === undefined) return null
-    const token = typeof source === 'function' ? await source() : source
-    if (typeof token !== 'string') throw new ClientError('token-failed', 'the token function must return a string')
-    return token
   }
 
   /**
@@ -232,7 +217,7 @@ export class ConnectionManager {
     this.router.noteSynced(endpoint.region)
     this.hooks.status('synced', endpoint.region)
     this.hooks.synced(true)
-    this.scheduleHealthRound()
+    this.prober.watch(endpoint.region, this.connectedSince, (better) => this.moveTo(better))
   }
 
   private endSession(code: number, reason: string): void {
@@ -246,7 +231,7 @@ export class ConnectionManager {
   private afterSession(wasSynced: boolean): void {
     this.region = null
     this.relayId = null
-    this.timers.clear('health')
+    this.prober.stop()
     if (wasSynced) this.hooks.synced(false)
   }
 
@@ -310,24 +295,10 @@ export class ConnectionManager {
     this.hooks.fatal(err)
   }
 
-  private scheduleHealthRound(): void {
-    const region = this.region
-    if (!region || !this.measure || this.router.healthTargets(region).length === 0) return
-    this.timers.set('health', this.options.healthCheckIntervalMs, () => void this.healthRound(region))
-  }
-
-  private async healthRound(region: string): Promise<void> {
-    const targets = this.router.healthTargets(region)
-    const results = await Promise.all(targets.map((e) => probe(this.measure!, e, this.options.probeTimeoutMs, this.probes.signal)))
-    if (this.destroyed || this.region !== region || !this.session) return
-    targets.forEach((e, i) => {
-      this.router.recordHealth(e.region, results[i] ?? null, this.returnPolicy)
-      this.hooks.regionHealth(e.region, results[i] ?? null)
-    })
-    const better = this.router.returnCandidate(region, Date.now(), this.connectedSince, this.returnPolicy)
-    if (!better) return this.scheduleHealthRound()
+  /** A better region earned a return: leave this one for it at once. */
+  private moveTo(better: RegionEndpoint): void {
+    if (!this.session || this.destroyed) return
     this.endSession(1000, `moving to ${better.region}`)
-    this.hooks.status('offline', null)
     this.failuresInRow = 0
     this.pendingReason = 'preferred-healthy'
     this.target = better

@@ -1,3 +1,5 @@
+import { ClientError } from './errors.js'
+import type { TokenSource } from './options.js'
 import type { RegionEndpoint } from './router.js'
 
 /**
@@ -9,4 +11,12 @@ export function documentUrl(endpoint: RegionEndpoint, docName: string, token: st
   if (token !== null) query.set('token', token)
   const qs = query.toString()
   return `${endpoint.url.replace(/\/+$/, '')}/${encodeURIComponent(docName)}${qs ? `?${qs}` : ''}`
+}
+
+/** The token for one connection attempt; a function is asked anew each time, so it can refresh. */
+export async function resolveToken(source: TokenSource | undefined): Promise<string | null> {
+  if (source === undefined) return null
+  const token = typeof source === 'function' ? await source() : source
+  if (typeof token !== 'string') throw new ClientError('token-failed', 'the token function must return a string')
+  return token
 }

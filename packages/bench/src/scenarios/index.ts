@@ -5,6 +5,9 @@ import type { RunContext } from './context.js'
 import { FANOUT_COLUMNS, fanout } from './fanout.js'
 import { PERSISTENCE_COLUMNS, persistence } from './persistence.js'
 import { memory, memoryColumns } from './memory.js'
+import { COLDLOAD_COLUMNS, coldload } from './coldload.js'
+import { CROSSREGION_COLUMNS, crossregion } from './crossregion.js'
+import { CATCHUP_COLUMNS, catchup } from './catchup.js'
 
 export interface TableSpec {
   scenario: string
@@ -19,13 +22,11 @@ export interface ScenarioEntry {
   tables: (ctx: RunContext) => TableSpec[]
 }
 
-const todo = (title: string): ScenarioEntry => ({ title, run: async () => {}, tables: () => [] })
-
 export const SCENARIO_TABLE: Record<ScenarioName, ScenarioEntry> = {
   fanout: { title: '1. Fan-out', run: fanout, tables: () => [{ scenario: 'fanout', columns: FANOUT_COLUMNS }] },
   persistence: { title: '2. Persistence', run: persistence, tables: () => [{ scenario: 'persistence', columns: PERSISTENCE_COLUMNS }] },
   memory: { title: '3. Memory', run: memory, tables: (ctx) => [{ scenario: 'memory', columns: memoryColumns(ctx.profile.memory.docCounts) }] },
-  coldload: todo('4. Cold load'),
-  crossregion: todo('5. Cross-region'),
-  catchup: todo('6. Catch-up'),
+  coldload: { title: '4. Cold load', run: coldload, tables: () => [{ scenario: 'coldload', columns: COLDLOAD_COLUMNS }] },
+  crossregion: { title: '5. Cross-region (Meridian only)', run: crossregion, tables: () => [{ scenario: 'crossregion', columns: CROSSREGION_COLUMNS }] },
+  catchup: { title: '6. Catch-up (Meridian only)', run: catchup, tables: () => [{ scenario: 'catchup', columns: CATCHUP_COLUMNS }] },
 }

@@ -122,7 +122,7 @@ class UpdateV1Parser {
       let clock = this.r.readVarUint('start clock')
       for (let s = 0; s < numStructs; s++) {
         const info = this.r.readUint8('struct info')
-        const len = this.struct(info)
+        const len = this.struct(info, client, clock)
         if (len > MAX_CLOCK - clock) throw bad(`client ${client}: clock overflows at struct ${s}`)
         this.visit?.(client, clock, len, info === REF_SKIP)
         clock += len
@@ -132,7 +132,7 @@ class UpdateV1Parser {
   }
 
   /** Parses one struct after its info byte; returns its length in clock units. */
-  private struct(info: number): number {
+  private struct(info: number, client: number, clock: number): number {
     const r = this.r
     const ref = info & REF_MASK
     if (ref === REF_GC || ref === REF_SKIP) {
@@ -140,22 +140,29 @@ class UpdateV1Parser {
       return this.length(ref === REF_GC ? 'GC length' : 'Skip length')
     }
     if (ref > REF_DOC) throw new DecodeError('unknown-type', `unknown struct content ref ${ref}`)
-    if (info & HAS_ORIGIN) this.id('origin')
-    if (info & HAS_RIGHT_ORIGIN) this.id('right origin')
+    if (info & HAS_ORIGIN) this.earlierId('origin', client, clock)
+    if (info & HAS_RIGHT_ORIGIN) this.earlierId('right origin', client, clock)
     if ((info & (HAS_ORIGIN | HAS_RIGHT_ORIGIN)) === 0) {
       // Without neighbours the item names its parent: a root type key or a type's id.
       const parentInfo = r.readVarUint('parent info')
       if (parentInfo === 1) r.readVarString('parent key')
-      else if (parentInfo === 0) this.id('parent id')
+      else if (parentInfo === 0) this.earlierId('parent id', client, clock)
       else throw bad(`parent info ${parentInfo} is neither 0 nor 1`)
       if (info & HAS_PARENT_SUB) r.readVarString('parent sub key')
     }
     return this.content(ref)
   }
 
-  private id(field: string): void {
-    this.r.readVarUint(`${field} client`)
-    this.r.readVarUint(`${field} clock`)
+  /**
+   * An item can only point at something that existed before it: an id of its
+   * own client at its own clock or later is impossible in an honest update,
+   * and makes yjs throw half-way through integrating (after earlier structs
+   * of the same update already changed the document).
+   */
+  private earlierId(field: string, client: number, clock: number): void {
+    const idClient = this.r.readVarUint(`${field} client`)
+    const idClock = this.r.readVarUint(`${field} clock`)
+    if (idClient === client && idClock >= clock) throw bad(`${field} (${idClient}, ${idClock}) is not before the struct (${client}, ${clock})`)
   }
 
   private content(ref: number): number {

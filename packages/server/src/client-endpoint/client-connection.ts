@@ -130,7 +130,7 @@ export class ClientConnection implements DocConnection {
       case 'sync-step1': {
         const sv = tryDecode(() => decodeStateVectorSafe(msg.stateVector))
         if (!sv.ok) return this.close(CloseCode.MalformedMessage, `state vector: ${sv.error.message}`)
-        this.send(encodeSyncStep2(Y.encodeStateAsUpdate(live.doc, msg.stateVector)))
+        this.send(encodeSyncStep2(live.encodeStateAsUpdate(msg.stateVector)))
         return
       }
       case 'sync-step2':
@@ -143,6 +143,12 @@ export class ClientConnection implements DocConnection {
         if (!valid.ok) return this.close(CloseCode.InvalidUpdate, `${valid.error.code}: ${valid.error.message}`)
         try {
           live.apply(msg.update, this.origin)
+          if (live.pendingBytes() > this.ctx.limits.maxMessageBytes) {
+            // Updates whose dependencies never arrive would pile up and be
+            // sent to every later client; drop them and the sender.
+            live.clearPending()
+            return this.close(CloseCode.InvalidUpdate, 'too many updates with missing dependencies')
+          }
         } catch (err) {
           this.ctx.logger.warn({ code: 'invalid-update', err, doc: this.docName, conn: this.id }, 'update failed to apply')
           this.close(CloseCode.InvalidUpdate, 'update failed to apply')
@@ -181,10 +187,14 @@ export class ClientConnection implements DocConnection {
     for (const entry of decoded.value) {
       if (mine?.has(entry.clientId)) continue
       // A client id is free if nobody holds it, or its holder has left.
-      for (const [connId, ids] of live.awarenessIdsByConnection) {
-        if (connId !== this.id && ids.has(entry.clientId)) {
-          return this.close(CloseCode.AwarenessSpoof, `awareness client ${entry.clientId} belongs to another connection`)
-        }
+      const holder = [...live.awarenessIdsByConnection].find(([connId, ids]) => connId !== this.id && ids.has(entry.clientId))
+      if (holder) {
+        // Stock y-websocket clients echo others' states they applied; an
+        // entry y-protocols would ignore (not newer) is harmless, not a spoof.
+        const known = live.awareness.meta.get(entry.clientId)?.clock ?? 0
+        const ignored = entry.clock < known || (entry.clock === known && entry.state !== 'null')
+        if (ignored) continue
+        return this.close(CloseCode.AwarenessSpoof, `awareness client ${entry.clientId} belongs to another connection`)
       }
       if (!mine) {
         mine = new Set()

@@ -54,6 +54,8 @@ export const relayOptionsSchema = z
     compactAfterEntries: z.number().int().min(2).default(500),
     /** Interval of the anti-entropy digest exchange with each peer; 0 turns it off. */
     digestIntervalMs: z.number().int().min(0).default(5 * 60_000),
+    /** A peer link whose hello has not completed this long after connecting is dropped. */
+    peerHelloTimeoutMs: z.number().int().min(1).default(10_000),
     /** A peer frame unacknowledged this long closes the link (its catch-up resends). */
     peerAckTimeoutMs: z.number().int().min(1).default(30_000),
     /** Peer reconnect backoff: exponential from base to cap, with full jitter. */
@@ -98,6 +100,10 @@ export const resolveRelayOptions = (input: unknown): RelayOptions => {
     if (peer.region === rest.region) throw new ConfigError(`invalid relay options — peers[${i}].region: "${peer.region}" is this relay's own region`)
     if (regions.has(peer.region)) throw new ConfigError(`invalid relay options — peers[${i}].region: "${peer.region}" is listed twice`)
     regions.add(peer.region)
+  }
+  if (rest.authSecret && rest.peers.length > 0 && !rest.peerSecret) {
+    // Otherwise anyone could bypass client auth through the peer endpoint.
+    throw new ConfigError('invalid relay options — peerSecret: required when authSecret is set and peers are configured')
   }
   return { ...rest, policy }
 }

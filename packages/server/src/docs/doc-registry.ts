@@ -19,6 +19,9 @@ export interface DocRegistryOptions {
   persist: LiveDocHooks['persist']
   encodeDurableAck: LiveDocHooks['encodeDurableAck']
   onPersistError: LiveDocHooks['onPersistError']
+  onCompaction?: (ok: boolean) => void
+  /** Bytes of stored updates applied when a document loads. */
+  onStoredLoaded?: (bytes: number) => void
 }
 
 export type EffectiveUpdateListener = (doc: LiveDoc, update: Uint8Array, origin: UpdateOrigin) => void
@@ -78,6 +81,7 @@ export class DocRegistry {
     if (stored) {
       live.doc.transact(() => {
         const parts = stored.snapshot ? [stored.snapshot, ...stored.log] : stored.log
+        this.options.onStoredLoaded?.(parts.reduce((n, p) => n + p.byteLength, 0))
         for (const part of parts) {
           try {
             Y.applyUpdate(live.doc, part, STORAGE_ORIGIN)
@@ -89,8 +93,12 @@ export class DocRegistry {
       }, STORAGE_ORIGIN)
       if (stored.log.length >= this.options.compactAfterEntries) {
         const snapshot = Y.encodeStateAsUpdate(live.doc)
-        store.compact(name, snapshot, stored.lastLogId).catch((err: unknown) =>
-          logger.error({ code: 'compaction-failed', doc: name, err }, 'compaction failed; the log is kept'),
+        store.compact(name, snapshot, stored.lastLogId).then(
+          () => this.options.onCompaction?.(true),
+          (err: unknown) => {
+            this.options.onCompaction?.(false)
+            logger.error({ code: 'compaction-failed', doc: name, err }, 'compaction failed; the log is kept')
+          },
         )
       }
     }

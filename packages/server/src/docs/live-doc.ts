@@ -103,6 +103,36 @@ export class LiveDoc {
     if (this.turnScheduled === null) this.turnScheduled = setImmediate(this.flushTurn)
   }
 
+  /** Bytes of updates held back because their dependencies are missing. */
+  pendingBytes(): number {
+    const store = this.doc.store
+    return (store.pendingStructs?.update.byteLength ?? 0) + (store.pendingDs?.byteLength ?? 0)
+  }
+
+  /**
+   * The document's state (or the part a state vector lacks) without the
+   * held-back updates: those are not the document, and a peer or client
+   * must not receive what this relay could not integrate.
+   */
+  encodeStateAsUpdate(stateVector?: Uint8Array): Uint8Array {
+    const store = this.doc.store
+    const { pendingStructs, pendingDs } = store
+    store.pendingStructs = null
+    store.pendingDs = null
+    try {
+      return Y.encodeStateAsUpdate(this.doc, stateVector)
+    } finally {
+      store.pendingStructs = pendingStructs
+      store.pendingDs = pendingDs
+    }
+  }
+
+  /** Forgets held-back updates (they came from a connection being closed for them). */
+  clearPending(): void {
+    this.doc.store.pendingStructs = null
+    this.doc.store.pendingDs = null
+  }
+
   /** Apply an update from any origin. Validation happened at the edge. */
   apply(update: Uint8Array, origin: UpdateOrigin): void {
     Y.applyUpdate(this.doc, update, origin)

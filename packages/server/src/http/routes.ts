@@ -91,7 +91,8 @@ export const createHttpRoutes = (options: HttpRoutesOptions): HttpRoutes => {
   }
 
   const handle = (req: http.IncomingMessage, res: http.ServerResponse): boolean => {
-    const path = new URL(req.url ?? '/', 'http://relay').pathname
+    // Not `new URL()`: it throws on targets Node accepts (e.g. `//[`).
+    const path = (req.url ?? '/').split(/[?#]/, 1)[0] ?? '/'
     if (!PATHS.has(path)) return false
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       sendError(req, res, 405, 'method-not-allowed', 'use GET')

@@ -28,6 +28,8 @@ export interface MeshContext {
   /** Send-buffer level above which queued deltas wait (they keep coalescing). */
   readonly highWaterBytes: number
   readonly digestIntervalMs: number
+  /** A peer that has not completed the hello this long after connecting is dropped. */
+  readonly helloTimeoutMs: number
   /** A frame unacknowledged (or a catch-up unfinished) this long closes the link. */
   readonly ackTimeoutMs: number
   /** Reconnect backoff: base and cap of the exponential, full-jitter delay. */

@@ -12,14 +12,13 @@ import { CloseCode, decodeHello, encodeHello, tryDecode, type HelloMessage } fro
 import type { MeshContext } from './mesh-context.js'
 import { PeerLink } from './peer-link.js'
 import { PeerSession, type SessionRole } from './peer-session.js'
-import { checkHello, createHello } from './peer-auth.js'
+import { checkHello, createHello, NonceCache } from './peer-auth.js'
 import type { LiveDoc } from '../docs/live-doc.js'
 import type { UpdateOrigin } from '../docs/origin.js'
 import type { PeerHealth } from '../http/health.js'
 import type { MessageSocket, SocketConnector } from '../transport/socket.js'
 
 export const PEER_PATH = '/_meridian/peer'
-const HELLO_TIMEOUT_MS = 10_000
 
 export interface PeerConfig {
   region: string
@@ -46,6 +45,8 @@ export class Mesh extends EventEmitter {
   private readonly dialers: Dialer[]
   private readonly acceptors = new Map<string, PeerSession>()
   private closed = false
+  /** Nonces of authenticated hellos within the clock-skew window, to refuse replays. */
+  private readonly seenNonces = new NonceCache()
   /** Accepted sockets still waiting for their hello (closed with the mesh). */
   private readonly handshaking = new Set<MessageSocket>()
 
@@ -54,6 +55,8 @@ export class Mesh extends EventEmitter {
     peers: readonly PeerConfig[],
     private readonly secret: string | undefined,
     private readonly connector: SocketConnector,
+    /** Without a peer secret, accept peers only when clients need no token either. */
+    private readonly openPeering = true,
   ) {
     super()
     this.dialers = peers.map((config) => ({
@@ -117,7 +120,7 @@ export class Mesh extends EventEmitter {
     const socket = this.connector.connect(url, { maxMessageBytes: this.ctx.maxMessageBytes })
     d.socket = socket
     const hello = createHello(this.identity(), this.secret)
-    const helloTimer = setTimeout(() => socket.terminate(), HELLO_TIMEOUT_MS)
+    const helloTimer = setTimeout(() => socket.terminate(), this.ctx.helloTimeoutMs)
     socket.on('open', () => socket.send(encodeHello(hello)))
     const onHello = (data: Uint8Array): void => {
       socket.off('message', onHello)
@@ -167,7 +170,7 @@ export class Mesh extends EventEmitter {
       socket.terminate()
       return
     }
-    const helloTimer = setTimeout(() => socket.terminate(), HELLO_TIMEOUT_MS)
+    const helloTimer = setTimeout(() => socket.terminate(), this.ctx.helloTimeoutMs)
     this.handshaking.add(socket)
     socket.on('close', () => {
       clearTimeout(helloTimer)
@@ -178,9 +181,10 @@ export class Mesh extends EventEmitter {
       clearTimeout(helloTimer)
       this.handshaking.delete(socket)
       if (this.closed) return socket.terminate()
-      const hello = isBinary ? this.readHello(data, undefined) : 'text frame'
-      if (typeof hello === 'string' || hello.region === this.ctx.region) {
-        const reason = typeof hello === 'string' ? hello : "peer claims this relay's own region"
+      const hello = !this.secret && !this.openPeering ? 'peering needs a peer secret on this relay' : isBinary ? this.readHello(data, undefined) : 'text frame'
+      const replayed = typeof hello !== 'string' && this.secret !== undefined && !this.seenNonces.add(hello.nonce, hello.time)
+      if (typeof hello === 'string' || hello.region === this.ctx.region || replayed) {
+        const reason = typeof hello === 'string' ? hello : replayed ? 'replayed hello' : "peer claims this relay's own region"
         this.ctx.audit.record({ kind: 'peer-rejected', detail: reason })
         socket.close(CloseCode.PeerRejected, reason.slice(0, 120))
         return

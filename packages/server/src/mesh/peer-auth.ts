@@ -35,3 +35,24 @@ export const checkHello = (hello: HelloMessage, secret: string | undefined, answ
   if (auth.length !== expected.length || !timingSafeEqual(auth, expected)) return 'bad peer secret'
   return null
 }
+
+/**
+ * Remembers the nonces of accepted hellos for the skew window: a recorded
+ * hello replayed within the window is refused. Only hellos that passed the
+ * MAC check get here, so the cache cannot be flooded without the secret.
+ */
+export class NonceCache {
+  private readonly expiries = new Map<string, number>()
+
+  /** False when the nonce was already seen (a replay). */
+  add(nonce: Uint8Array, helloTime: number, now = Date.now()): boolean {
+    for (const [key, expiry] of this.expiries) {
+      if (expiry > now) break
+      this.expiries.delete(key)
+    }
+    const key = Buffer.from(nonce).toString('hex')
+    if (this.expiries.has(key)) return false
+    this.expiries.set(key, Math.max(now, helloTime) + MAX_HELLO_CLOCK_SKEW_MS)
+    return true
+  }
+}

@@ -261,7 +261,7 @@ export class PeerSession {
       case 'sync-step1': {
         if (!this.allowedHere(msg.doc, replies)) return 0
         const live = await this.ctx.docs.acquire(msg.doc)
-        replies.push(encodePeerStep2(msg.doc, Y.encodeStateAsUpdate(live.doc, msg.stateVector), this.sendsDeltas ? this.takeCatchupMark(msg.doc) : 0))
+        replies.push(encodePeerStep2(msg.doc, live.encodeStateAsUpdate(msg.stateVector), this.sendsDeltas ? this.takeCatchupMark(msg.doc) : 0))
         // The acceptor answers a step1 with its own, so the dialer can send what the acceptor lacks.
         if (!this.sendsDeltas) replies.push(encodePeerStep1(msg.doc, Y.encodeStateVector(live.doc)))
         return 0
