@@ -17,7 +17,7 @@ export interface SimOptions {
   clientsPerDoc: number
   docs: string[]
   seed: number
-  /** A deliberately broken relay: acknowledges every tenth peer delta without applying it. */
+  /** A deliberately broken relay: acknowledges every tenth peer delta (the first, the eleventh, …) without applying it. */
   broken?: boolean
 }
 
@@ -93,7 +93,7 @@ export class SimCluster {
         listen: false,
         connector: this.network.connectorFor(region),
         random,
-        ...(this.options.broken ? { peerDeltaFilter: () => ++this.deltaCount % 10 !== 0 } : {}),
+        ...(this.options.broken ? { peerDeltaFilter: () => this.deltaCount++ % 10 !== 0 } : {}),
       },
     )
     slot.relay = relay
