@@ -47,10 +47,15 @@ export async function probe(
   timeoutMs: number,
   parent: AbortSignal,
 ): Promise<number | null> {
+  if (parent.aborted) return null
   const controller = new AbortController()
-  const abort = (): void => controller.abort()
-  parent.addEventListener('abort', abort)
+  // Cleared here as well as below, so a destroy leaves no timer even while the request winds down.
+  const abort = (): void => {
+    clearTimeout(timer)
+    controller.abort()
+  }
   const timer = setTimeout(abort, timeoutMs)
+  parent.addEventListener('abort', abort)
   try {
     const rtt = await measure(endpoint, controller.signal)
     return Number.isFinite(rtt) && rtt >= 0 ? rtt : null

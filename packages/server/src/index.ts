@@ -20,3 +20,4 @@ export { signToken, verifyToken, tokenCovers, TokenError, type TokenClaims, type
 export { createRelayMetrics, combineObservers, RelayMetrics, type MetricsSource } from './observability/metrics.js'
 export { createHttpRoutes, type HttpRoutes } from './http/routes.js'
 export type { ClusterView } from './http/cluster-view.js'
+export { startDevCluster, DEV_REGIONS, DEV_DELAYS, type DevCluster, type DevClusterOptions } from './dev/dev-cluster.js'

@@ -5,10 +5,10 @@
  * shutdown, 1 runtime failure, 2 bad flags or config (nothing started).
  */
 import { ConfigError } from '../config/options.js'
-import { Relay } from '../relay.js'
 import { parseRelayArgs, RELAY_USAGE } from './args.js'
 import { parseTokenArgs, TOKEN_USAGE } from './token-args.js'
 import { signToken } from '../auth/tokens.js'
+import { parseDevArgs } from './dev-args.js'
 
 const USAGE = `usage: meridian <command>
 
@@ -26,7 +26,9 @@ const fail = (message: string, code: number): never => {
 }
 
 const runRelay = async (argv: string[]): Promise<void> => {
-  let relay: Relay
+  // Loaded on demand: `meridian token` should not pay for the whole relay.
+  const { Relay } = await import('../relay.js')
+  let relay: InstanceType<typeof Relay>
   try {
     const input = parseRelayArgs(argv, { authSecret: process.env.MERIDIAN_AUTH_SECRET, peerSecret: process.env.MERIDIAN_PEER_SECRET })
     relay = new Relay(input)
@@ -65,6 +67,40 @@ const runToken = async (argv: string[]): Promise<void> => {
   process.stdout.write(`${await signToken(options)}\n`)
 }
 
+const DEV_USAGE = 'usage: meridian dev [--port <demo port, default 7100>] [--data <dir, default .meridian-data>] [--log-level <level>]'
+
+const runDev = async (argv: string[]): Promise<void> => {
+  let options
+  try {
+    options = parseDevArgs(argv)
+  } catch (err) {
+    if (err instanceof ConfigError) return fail(`${err.message}\n${DEV_USAGE}`, 2)
+    throw err
+  }
+  const { startDevCluster } = await import('../dev/dev-cluster.js')
+  let cluster
+  try {
+    cluster = await startDevCluster(options)
+  } catch (err) {
+    return fail(`dev cluster failed to start: ${(err as Error).message}`, 1)
+  }
+  const lines = [`meridian dev: three regions listening, data in ${options.dataDir}`, `  demo       ${cluster.demoUrl}`]
+  for (const [region, relay] of cluster.relays) lines.push(`  ${region.padEnd(10)} ${relay.url}   dashboard ${relay.url.replace(/^ws/, 'http')}/dashboard`)
+  lines.push('Press Ctrl-C to stop.')
+  process.stdout.write(`${lines.join('\n')}\n`)
+  let stopping = false
+  const stop = (): void => {
+    if (stopping) return
+    stopping = true
+    cluster.close().then(
+      () => process.exit(0),
+      (err: unknown) => fail(`shutdown failed: ${(err as Error).message}`, 1),
+    )
+  }
+  process.on('SIGTERM', stop)
+  process.on('SIGINT', stop)
+}
+
 const main = async (): Promise<void> => {
   const [command, ...rest] = process.argv.slice(2)
   switch (command) {
@@ -72,6 +108,8 @@ const main = async (): Promise<void> => {
       return runRelay(rest)
     case 'token':
       return runToken(rest)
+    case 'dev':
+      return runDev(rest)
     case undefined:
     case '--help':
     case 'help':
