@@ -14,11 +14,11 @@ export interface Profile {
 
 const QUICK: Profile = {
   name: 'quick',
-  fanout: { clients: 10, inflight: 16, rate: 20, warmupMs: 1000, durationMs: 3000, lightWarmupMs: 500, lightDurationMs: 3000, rounds: 1 },
-  persistence: { docs: 10, inflight: 16, durationMs: 4000 },
+  fanout: { clients: 10, inflight: 16, rate: 20, warmupMs: 500, durationMs: 2500, lightWarmupMs: 500, lightDurationMs: 2000, rounds: 1 },
+  persistence: { docs: 10, inflight: 16, durationMs: 3000 },
   memory: { docCounts: [1000], evictMs: 1000 },
   coldload: { edits: 260_000, samples: 1 },
-  crossregion: { docs: 10, ratesPerWriter: [5, 20], warmupMs: 1000, durationMs: 4000, delays: { eu_us: 40, us_ap: 80, eu_ap: 120 } },
+  crossregion: { docs: 10, ratesPerWriter: [5, 20], warmupMs: 500, durationMs: 3000, delays: { eu_us: 40, us_ap: 80, eu_ap: 120 } },
   catchup: { docCounts: [1000], changedFraction: 0.01 },
 }
 

@@ -83,8 +83,18 @@ export class LinkProxy {
       this.sockets.delete(client)
       this.sockets.delete(upstream)
     }
-    client.on('close', teardown)
-    upstream.on('close', teardown)
+    // A side that closes still has data travelling through the delay: end
+    // the other side only after that data has arrived.
+    const closeLater = (): void => {
+      if (this.delayMs <= 0 || this.isCut) return teardown()
+      const timer = setTimeout(() => {
+        this.timers.delete(timer)
+        teardown()
+      }, this.delayMs)
+      this.timers.add(timer)
+    }
+    client.on('close', closeLater)
+    upstream.on('close', closeLater)
     client.on('error', teardown)
     upstream.on('error', teardown)
   }

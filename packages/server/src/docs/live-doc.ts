@@ -174,23 +174,21 @@ export class LiveDoc {
     )
   }
 
-  private lastAckedStateVector: Uint8Array | null = null
-
   private sendDurableAck(stateVector: Uint8Array): void {
     const message = this.hooks.encodeDurableAck(stateVector)
     if (message === null) return
-    this.lastAckedStateVector = stateVector
     for (const conn of this.connections.values()) if (conn.wantsDurableAcks) conn.send(message)
   }
 
   /**
    * The state vector a newly joined Meridian client may be told is durable:
-   * the last acked one, or the current one when nothing is in flight (it was
-   * all loaded from or written to storage).
+   * the current one, but only when nothing is in flight (everything was
+   * loaded from or written to storage). While a write is in flight the next
+   * ack will come after it; an older ack would let a client take a
+   * delete-only edit that is still being written for saved.
    */
   durableStateVector(): Uint8Array | null {
-    if (this.persistsInFlight === 0 && this.turnScheduled === null) return Y.encodeStateVector(this.doc)
-    return this.lastAckedStateVector
+    return this.persistsInFlight === 0 && this.turnScheduled === null ? Y.encodeStateVector(this.doc) : null
   }
 
   addConnection(conn: DocConnection): void {

@@ -105,7 +105,8 @@ export const createHttpRoutes = (options: HttpRoutesOptions): HttpRoutes => {
     switch (path) {
       case '/healthz': {
         const report = options.source.health()
-        send(req, res, report.status === 'ok' ? 200 : 503, 'application/json', JSON.stringify(report))
+        // Readable cross-origin, so browser clients can probe health and round-trip time.
+        send(req, res, report.status === 'ok' ? 200 : 503, 'application/json', JSON.stringify(report), { 'access-control-allow-origin': '*' })
         return true
       }
       case '/metrics':
