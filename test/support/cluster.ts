@@ -3,7 +3,7 @@
  * other through a LinkProxy (so links can be cut, healed and delayed), and
  * waits are driven by the relays' own events.
  */
-import { Relay, LinkProxy, type RelayOptionsInput } from '@meridian/server'
+import { Relay, LinkProxy, type RelayOptionsInput, type RelayDependencies } from '@meridian/server'
 import * as Y from 'yjs'
 
 export interface ClusterNode {
@@ -27,10 +27,11 @@ export interface Cluster {
 export const startCluster = async (
   regions: string[],
   optionsFor: (region: string) => Partial<RelayOptionsInput> = () => ({}),
+  depsFor: (region: string) => RelayDependencies = () => ({}),
 ): Promise<Cluster> => {
   const nodes = new Map<string, ClusterNode>()
   for (const region of regions) {
-    const relay = await new Relay({ region, logLevel: 'silent', ...optionsFor(region) }).start()
+    const relay = await new Relay({ region, logLevel: 'silent', ...optionsFor(region) }, depsFor(region)).start()
     nodes.set(region, { region, relay, outbound: new Map() })
   }
   for (const from of nodes.values()) {

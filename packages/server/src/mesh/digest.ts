@@ -10,7 +10,7 @@
  */
 import { createHash } from 'node:crypto'
 import * as Y from 'yjs'
-import { digestBucketOf, PEER_DIGEST_BUCKETS, type DigestEntry } from '@meridian/core'
+import { digestBucketOf, encodeDigestBucket, PEER_DIGEST_BUCKETS, type DigestEntry } from '@meridian/core'
 import type { MeshContext } from './mesh-context.js'
 
 const hashDoc = (doc: Y.Doc): Uint8Array =>
@@ -51,4 +51,31 @@ export class DigestIndex {
       return new Uint8Array(h.digest().subarray(0, 8))
     })
   }
+}
+
+const equalBytes = (a: Uint8Array | undefined, b: Uint8Array | undefined): boolean => {
+  if (!a || !b || a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
+}
+
+/** The acceptor's answer to a digest: its entries for every bucket whose hash differs. */
+export const differingBuckets = async (ctx: MeshContext, peerRegion: string, theirBuckets: readonly Uint8Array[]): Promise<Uint8Array[]> => {
+  const index = await DigestIndex.build(ctx, peerRegion)
+  const mine = index.bucketHashes()
+  const replies: Uint8Array[] = []
+  for (let i = 0; i < mine.length; i++) if (!equalBytes(mine[i], theirBuckets[i])) replies.push(encodeDigestBucket(i, index.entries(i)))
+  return replies
+}
+
+/** Documents of a bucket that differ or exist on one side only, and that both regions may hold. */
+export const docsToRepair = (ctx: MeshContext, peerRegion: string, index: DigestIndex, bucket: number, theirs: readonly DigestEntry[]): string[] => {
+  const mine = new Map(index.entries(bucket).map((e) => [e.doc, e.hash]))
+  const differing = new Set<string>()
+  for (const { doc, hash } of theirs) if (digestBucketOf(doc) === bucket && !equalBytes(mine.get(doc), hash)) differing.add(doc)
+  const theirDocs = new Set(theirs.map((t) => t.doc))
+  for (const doc of mine.keys()) if (!theirDocs.has(doc)) differing.add(doc)
+  const allowed = [...differing].filter((doc) => ctx.policy.allows(doc, peerRegion) && ctx.policy.allows(doc, ctx.region))
+  if (allowed.length > 0) ctx.logger.info({ peer: peerRegion, bucket, docs: allowed.length }, 'anti-entropy repair')
+  return allowed
 }

@@ -20,12 +20,10 @@ import * as Y from 'yjs'
 import {
   CloseCode,
   DecodeError,
-  digestBucketOf,
   encodeAck,
   encodeCatchupDone,
   encodeDelta,
   encodeDigest,
-  encodeDigestBucket,
   encodeRefused,
   encodePeerSyncStep1 as encodePeerStep1,
   encodePeerSyncStep2 as encodePeerStep2,
@@ -38,8 +36,9 @@ import { PeerQueue } from './peer-queue.js'
 import type { MeshContext } from './mesh-context.js'
 import type { LiveDoc } from '../docs/live-doc.js'
 import type { PeerOrigin } from '../docs/origin.js'
-import { DigestIndex } from './digest.js'
+import { DigestIndex, differingBuckets, docsToRepair } from './digest.js'
 import { loadCursor, saveCursor } from './cursor.js'
+import { MarkTracker } from './mark-tracker.js'
 
 const FEED_PAGE = 500
 /** Keeps frames well under the receiver's batch and payload limits. */
@@ -56,9 +55,7 @@ export class PeerSession {
   lastCatchupDocs: number | null = null
   catchingUp = false
   cursor = 0
-  private nextMark = 1
-  /** Frames awaiting an ack, in send order: what each covers and whether it was acked. */
-  private readonly marks = new Map<number, { covered: number | null; acked: boolean; sentAt: number }>()
+  private readonly marks = new MarkTracker()
   private flushTimer: ReturnType<typeof setTimeout> | null = null
   private flushImmediate: ReturnType<typeof setImmediate> | null = null
   private digestTimer: ReturnType<typeof setInterval> | null = null
@@ -135,8 +132,7 @@ export class PeerSession {
     for (let start = 0; start < deltas.length; start += MAX_DELTAS_PER_FRAME) {
       const chunk = deltas.slice(start, start + MAX_DELTAS_PER_FRAME)
       const last = start + MAX_DELTAS_PER_FRAME >= deltas.length
-      const mark = this.nextMark++
-      this.trackMark(mark, last && this.queue.isEmpty() && !this.catchingUp ? this.ctx.store.lastSeq() : null)
+      const mark = this.issueMark(last && this.queue.isEmpty() && !this.catchingUp ? this.ctx.store.lastSeq() : null)
       let raw = 0
       const messages = chunk.map((d) => {
         raw += d.update.byteLength
@@ -187,8 +183,7 @@ export class PeerSession {
 
   private maybeFinishCatchup(): void {
     if (!this.catchupDone || this.pendingCatchupDocs.size > 0) return
-    const mark = this.nextMark++
-    this.trackMark(mark, this.catchupDone.seq)
+    const mark = this.issueMark(this.catchupDone.seq)
     this.catchupDone = null
     this.catchingUp = false
     this.link.sendEncoded([encodeCatchupDone(mark)], 0, 0)
@@ -276,10 +271,16 @@ export class PeerSession {
         this.pendingCatchupDocs.delete(msg.doc)
         return 0
       case 'digest':
-        if (!this.sendsDeltas) await this.answerDigest(msg.buckets, replies)
+        if (!this.sendsDeltas) replies.push(...(await differingBuckets(this.ctx, this.peerRegion, msg.buckets)))
         return 0
       case 'digest-bucket':
-        if (this.sendsDeltas) await this.repairBucket(msg.bucket, msg.entries, replies)
+        if (this.sendsDeltas) {
+          const index = this.lastDigest ?? (await DigestIndex.build(this.ctx, this.peerRegion))
+          for (const doc of docsToRepair(this.ctx, this.peerRegion, index, msg.bucket, msg.entries)) {
+            const live = await this.ctx.docs.acquire(doc)
+            replies.push(encodePeerStep1(doc, Y.encodeStateVector(live.doc)))
+          }
+        }
         return 0
       case 'digest-bucket-request':
       case 'catchup-request':
@@ -292,8 +293,7 @@ export class PeerSession {
 
   /** A step2 the dialer sends in answer to the acceptor's step1 finishes that document's catch-up. */
   private takeCatchupMark(doc: string): number {
-    const mark = this.nextMark++
-    this.trackMark(mark, null)
+    const mark = this.issueMark(null)
     this.pendingCatchupDocs.delete(doc)
     return mark
   }
@@ -317,56 +317,26 @@ export class PeerSession {
     touched.add(live)
   }
 
-  private trackMark(mark: number, covered: number | null): void {
-    this.marks.set(mark, { covered, acked: false, sentAt: Date.now() })
+  private issueMark(covered: number | null): number {
+    const mark = this.marks.issue(covered)
     this.armWatchdog()
+    return mark
   }
 
   private async handleAck(mark: number): Promise<void> {
-    const entry = this.marks.get(mark)
-    if (!entry) return // a duplicate, or from before a reconnect
-    entry.acked = true
-    // The cursor moves over the acknowledged prefix only.
-    let covered: number | null = null
-    for (const [m, e] of this.marks) {
-      if (!e.acked) break
-      if (e.covered !== null) covered = Math.max(covered ?? 0, e.covered)
-      this.marks.delete(m)
-    }
-    if (this.queue.isEmpty() && this.marks.size === 0 && !this.catchingUp) {
+    let covered = this.marks.ack(mark)
+    if (this.queue.isEmpty() && this.marks.outstanding === 0 && !this.catchingUp) {
       // Quiescent: everything applied so far was queued when applied, the
       // queue is empty and every frame is acknowledged. Once the writes in
       // flight here are durable, the whole feed up to now is at the peer.
       await this.ctx.committer.flush()
-      if (this.queue.isEmpty() && this.marks.size === 0 && !this.catchingUp) covered = Math.max(covered ?? 0, this.ctx.store.lastSeq())
+      if (this.queue.isEmpty() && this.marks.outstanding === 0 && !this.catchingUp) covered = Math.max(covered ?? 0, this.ctx.store.lastSeq())
     }
     if (covered !== null && covered > this.cursor) {
       this.cursor = covered
       await saveCursor(this.ctx.store, this.peerRegion, this.peerRelayId, this.ctx.policy.hash, covered)
       this.events.cursor(covered)
     }
-  }
-
-  private async answerDigest(theirBuckets: Uint8Array[], replies: Uint8Array[]): Promise<void> {
-    const index = await DigestIndex.build(this.ctx, this.peerRegion)
-    const mine = index.bucketHashes()
-    for (let i = 0; i < mine.length; i++) {
-      if (!equalBytes(mine[i]!, theirBuckets[i])) replies.push(encodeDigestBucket(i, index.entries(i)))
-    }
-  }
-
-  private async repairBucket(bucket: number, theirs: readonly { doc: string; hash: Uint8Array }[], replies: Uint8Array[]): Promise<void> {
-    const index = this.lastDigest ?? (await DigestIndex.build(this.ctx, this.peerRegion))
-    const mine = new Map(index.entries(bucket).map((e) => [e.doc, e.hash]))
-    const differing = new Set<string>()
-    for (const { doc, hash } of theirs) if (!equalBytes(mine.get(doc), hash) && digestBucketOf(doc) === bucket) differing.add(doc)
-    for (const [doc] of mine) if (!theirs.some((t) => t.doc === doc)) differing.add(doc)
-    for (const doc of differing) {
-      if (!this.ctx.policy.allows(doc, this.peerRegion) || !this.ctx.policy.allows(doc, this.ctx.region)) continue
-      const live = await this.ctx.docs.acquire(doc)
-      replies.push(encodePeerStep1(doc, Y.encodeStateVector(live.doc)))
-    }
-    if (differing.size > 0) this.ctx.logger.info({ peer: this.peerRegion, bucket, docs: differing.size }, 'anti-entropy repair')
   }
 
   private watchdog: ReturnType<typeof setTimeout> | null = null
@@ -382,15 +352,14 @@ export class PeerSession {
     this.watchdog = setTimeout(() => {
       this.watchdog = null
       if (this.closed) return
-      const oldest = this.marks.values().next().value
-      const stalledAck = oldest !== undefined && !oldest.acked && Date.now() - oldest.sentAt >= this.ctx.ackTimeoutMs
+      const stalledAck = this.marks.oldestWaitMs() >= this.ctx.ackTimeoutMs
       const stalledCatchup = this.catchingUp && this.catchupStartedAt !== null && Date.now() - this.catchupStartedAt >= this.ctx.ackTimeoutMs
       if (stalledAck || stalledCatchup) {
         this.ctx.logger.warn({ code: 'peer-stalled', peer: this.peerRegion }, 'peer link stalled; reconnecting')
         this.link.socket.close(CloseCode.InternalError, 'stalled')
         return
       }
-      if (this.marks.size > 0 || this.catchingUp) this.armWatchdog()
+      if (this.marks.outstanding > 0 || this.catchingUp) this.armWatchdog()
     }, this.ctx.ackTimeoutMs)
     this.watchdog.unref?.()
   }
@@ -420,10 +389,4 @@ export class PeerSession {
     this.marks.clear()
     this.pendingCatchupDocs.clear()
   }
-}
-
-const equalBytes = (a: Uint8Array | undefined, b: Uint8Array | undefined): boolean => {
-  if (!a || !b || a.length !== b.length) return false
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
-  return true
 }
