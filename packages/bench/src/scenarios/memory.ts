@@ -22,7 +22,7 @@ export async function memory(ctx: RunContext): Promise<void> {
         await withServer(system, { idleEvictMs: p.evictMs }, (server) =>
           withWorker('workers/memory-worker.js', 'memory clients', async (worker) => {
             const heap = (): Promise<HeapReport> => server.child.request<HeapReport>('heap', null, 60_000)
-            const job = (prefix: string, docs: number): MemoryJob => ({ target: server.target, prefix, docs, concurrency: 50 })
+            const job = (prefix: string, docs: number): MemoryJob => ({ target: server.target, prefix, docs, concurrency: 200 })
             const settle = (): Promise<void> => sleep(p.evictMs + 700)
             await worker.request('open', job('warm', 50), 120_000)
             await worker.request('close', null, 60_000)

@@ -72,24 +72,32 @@ export class MemorySocket implements MessageSocket {
   }
 
   private emitClose(code: number, reason: string): void {
-    for (const l of this.listeners.close) l(code, reason)
+    for (const l of [...this.listeners.close]) l(code, reason)
   }
 
   /** Opens both ends (called by createMemoryLink). */
   open(): void {
     if (this.state !== 'connecting') return
     this.state = 'open'
-    for (const l of this.listeners.open) l()
+    for (const l of [...this.listeners.open]) l()
   }
 }
 
-/** A connected pair: `client` is the dialing end, `server` the accepting end. */
-export const createMemoryLink = (deliver: Deliver = defaultDeliver): { client: MemorySocket; server: MemorySocket } => {
-  const client = new MemorySocket(deliver)
-  const server = new MemorySocket(deliver)
+/**
+ * A connected pair: `client` is the dialing end, `server` the accepting end.
+ * `toServer` schedules what the client sends, `toClient` what the server
+ * sends (and the client's open); a simulator gives each direction its own
+ * faults.
+ */
+export const createMemoryLink = (
+  toServer: Deliver = defaultDeliver,
+  toClient: Deliver = toServer,
+): { client: MemorySocket; server: MemorySocket } => {
+  const client = new MemorySocket(toServer)
+  const server = new MemorySocket(toClient)
   client.peer = server
   server.peer = client
   server.open()
-  deliver('open', () => client.open(), 0)
+  toClient('open', () => client.open(), 0)
   return { client, server }
 }

@@ -1,6 +1,6 @@
 /**
  * Two relays peered through LinkProxies, each with its own RelayMetrics
- * wired the way relay.ts is meant to wire it (see docs/operations.md), plus
+ * (handed in, so the test reads the same registry the relay writes), plus
  * a minimal client that sends one Yjs update. Waits follow the relays' own
  * events, never the clock.
  */
@@ -24,21 +24,10 @@ export interface MeteredPair {
   close(): Promise<void>
 }
 
-/** Hooks relay.ts does not call yet; the test stands in for that wiring. */
-const wire = (relay: Relay, metrics: RelayMetrics): void => {
-  metrics.collect(relay)
-  relay.docs.onEffectiveUpdate((_live, update, origin) => metrics.updateApplied(origin.kind, update.byteLength))
-  relay.onAuthFailure = metrics.authFailure
-  relay.mesh!.on('session-open', metrics.trackPeerSession)
-  const enqueue = relay.committer.enqueue.bind(relay.committer)
-  relay.committer.enqueue = (doc, update) => metrics.timePersist(enqueue(doc, update))
-}
-
 export const startMeteredPair = async (options: { delayMs?: number; relay?: Partial<RelayOptionsInput> } = {}): Promise<MeteredPair> => {
   const start = async (region: string): Promise<{ relay: Relay; metrics: RelayMetrics }> => {
     const metrics = createRelayMetrics()
-    const relay = await new Relay({ region, logLevel: 'silent', ...options.relay }, { meshObserver: metrics }).start()
-    wire(relay, metrics)
+    const relay = await new Relay({ region, logLevel: 'silent', ...options.relay }, { metrics }).start()
     return { relay, metrics }
   }
   const a = await start('eu')
