@@ -64,7 +64,31 @@ describe('mesh replication', () => {
     )
     expect(deltas('eu', 'us')).toBe(updates)
     expect(deltas('eu', 'ap')).toBe(updates)
-    for (const [from, to] of [['us', 'eu'], ['us', 'ap'], ['ap', 'eu'], ['ap', 'us']] as const) expect(deltas(from, to)).toBe(0)
+    // Bytes too: exactly the client's update bytes crossed each origin link, none crossed the others.
+    expect(counters('eu', 'us').rawUpdateBytesOut).toBe(rawBytes)
+    expect(counters('eu', 'ap').rawUpdateBytesOut).toBe(rawBytes)
+    for (const [from, to] of [['us', 'eu'], ['us', 'ap'], ['ap', 'eu'], ['ap', 'us']] as const) {
+      expect(deltas(from, to)).toBe(0)
+      expect(counters(from, to).rawUpdateBytesOut).toBe(0)
+    }
+  })
+
+  it('with a batching cadence, sends fewer bytes over the link than the updates it carries', async () => {
+    cluster = await startCluster(['eu', 'us'], () => ({ policies: [{ match: '**', regions: '*', cadenceMs: 200 }] }))
+    await cluster.connected()
+    const docs = ['batch/0', 'batch/1', 'batch/2', 'batch/3']
+    const writers = await Promise.all(docs.map((d) => connectRawClient(cluster!.node('eu').relay.url, d)))
+    clients.push(...writers)
+    let rawBytes = 0
+    let updates = 0
+    for (const w of writers) w.doc.on('update', (u: Uint8Array) => ((rawBytes += u.byteLength), updates++))
+    for (let i = 0; i < 50; i++) for (const w of writers) w.doc.getText('t').insert(i, 'y')
+    const us = cluster.node('us').relay
+    await waitUntil([us], () => docs.every((d) => docJson(us, d)?.t.length === 50))
+    const c = cluster.node('eu').relay.mesh!.health()[0]!.counters!
+    console.log(`batching: ${updates} updates, ${rawBytes} B raw; eu→us ${c.deltasOut} deltas, ${c.framesOut} frames, ${c.wireBytesOut} B on the wire`)
+    expect(c.wireBytesOut).toBeLessThan(rawBytes)
+    expect(c.deltasOut).toBeLessThan(updates)
   })
 
   it('heals a partition: edits on both sides of a cut converge after heal', async () => {

@@ -9,7 +9,7 @@ import type { Logger } from 'pino'
 
 export interface AuditEvent {
   time: string
-  kind: 'peer-sent-disallowed-doc' | 'client-wrong-region' | 'doc-removed-by-policy' | 'policy-mismatch' | 'peer-rejected'
+  kind: 'peer-sent-disallowed-doc' | 'peer-requested-disallowed-doc' | 'client-wrong-region' | 'doc-removed-by-policy' | 'policy-mismatch' | 'peer-rejected'
   doc?: string
   peerRegion?: string
   detail?: string

@@ -47,6 +47,10 @@ export class Mesh extends EventEmitter {
   private closed = false
   /** Nonces of authenticated hellos within the clock-skew window, to refuse replays. */
   private readonly seenNonces = new NonceCache()
+  /** Policy mismatches already audited, by peer region and their policy hash. */
+  private readonly reportedMismatches = new Set<string>()
+  /** Regions that dialed us without being among our peers (reported once each). */
+  private readonly undialedRegions = new Set<string>()
   /** Accepted sockets still waiting for their hello (closed with the mesh). */
   private readonly handshaking = new Set<MessageSocket>()
 
@@ -100,11 +104,13 @@ export class Mesh extends EventEmitter {
       // between receivers twice. Catch-up and digests repair cut links.
       if (origin.kind === 'peer') {
         this.ctx.observer.deltaNotForwarded?.('origin')
+        session.noteUnsentChange()
         continue
       }
       placement ??= this.ctx.policy.placement(live.name)
       if (placement.regions !== '*' && !placement.regions.includes(region)) {
         this.ctx.observer.deltaNotForwarded?.('policy')
+        session.noteUnsentChange()
         continue
       }
       session.enqueue(live.name, update, this.ctx.region, Date.now(), placement.cadenceMs)
@@ -189,6 +195,12 @@ export class Mesh extends EventEmitter {
         socket.close(CloseCode.PeerRejected, reason.slice(0, 120))
         return
       }
+      if (!this.dialers.some((d) => d.config.region === hello.region) && !this.undialedRegions.has(hello.region)) {
+        // Receivers do not forward (see the header): a region we never send to
+        // would miss every update accepted here. The mesh must be full.
+        this.undialedRegions.add(hello.region)
+        this.ctx.logger.warn({ code: 'partial-mesh', peer: hello.region }, `region ${hello.region} peers with this relay but is not among its peers; add it, or it will not receive updates accepted here`)
+      }
       socket.send(encodeHello(createHello(this.identity(), this.secret, hello.nonce)))
       this.acceptors.get(hello.region)?.link.socket.close(CloseCode.RelayShutdown, 'replaced by a newer link')
       const session = this.openSession(socket, 'acceptor', hello)
@@ -207,7 +219,10 @@ export class Mesh extends EventEmitter {
     if (!decoded.ok) return `bad hello: ${decoded.error.message}`
     const problem = checkHello(decoded.value, this.secret, answering)
     if (problem) return problem
-    if (decoded.value.policyHash !== this.ctx.policy.hash) {
+    const mismatchKey = `${decoded.value.region}\0${decoded.value.policyHash}`
+    if (decoded.value.policyHash !== this.ctx.policy.hash && !this.reportedMismatches.has(mismatchKey)) {
+      // Once per peer and policy: a flapping link must not flood the audit log.
+      this.reportedMismatches.add(mismatchKey)
       this.ctx.audit.record({ kind: 'policy-mismatch', peerRegion: decoded.value.region, detail: `theirs ${decoded.value.policyHash.slice(0, 12)}, ours ${this.ctx.policy.hash.slice(0, 12)}` })
     }
     return decoded.value

@@ -3,7 +3,7 @@
  * same document coalesce (linear-cost, see UpdateCoalescer in core), so a
  * slow link costs memory bounded by the documents touched, not by the number
  * of updates. Each document leaves at its policy's cadence: at the end of the
- * turn (cadence 0) or batched every `cadenceMs`.
+ * turn (cadence 0) or on the next tick of every `cadenceMs`.
  */
 import { UpdateCoalescer } from '@meridian/core'
 
@@ -20,6 +20,13 @@ interface Entry {
   originTime: number
   dueAt: number
 }
+
+/**
+ * Batched documents leave on the link's shared ticks (multiples of their
+ * cadence) rather than cadenceMs after each one's first update, so the
+ * documents of one cadence travel together in one compressed frame.
+ */
+const nextTick = (now: number, cadenceMs: number): number => (cadenceMs <= 0 ? now : (Math.floor(now / cadenceMs) + 1) * cadenceMs)
 
 export class PeerQueue {
   private readonly entries = new Map<string, Entry>()
@@ -40,7 +47,7 @@ export class PeerQueue {
   push(doc: string, update: Uint8Array, originRegion: string, originTime: number, cadenceMs: number, now: number): void {
     let entry = this.entries.get(doc)
     if (!entry) {
-      entry = { coalescer: new UpdateCoalescer(), originRegion, originTime, dueAt: now + cadenceMs }
+      entry = { coalescer: new UpdateCoalescer(), originRegion, originTime, dueAt: nextTick(now, cadenceMs) }
       this.entries.set(doc, entry)
     } else if (originTime < entry.originTime) {
       // The lag of a coalesced delta is that of its oldest part.

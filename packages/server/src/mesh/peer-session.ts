@@ -44,6 +44,8 @@ const FEED_PAGE = 500
 /** Keeps frames well under the receiver's batch and payload limits. */
 const MAX_DELTAS_PER_FRAME = 1000
 const BACKPRESSURE_RETRY_MS = 25
+/** How long the feed must sit still, after changes this link does not carry, before the cursor is moved to it. */
+const CURSOR_FOLLOW_DELAY_MS = 250
 
 export type SessionRole = 'dialer' | 'acceptor'
 
@@ -57,11 +59,15 @@ export class PeerSession {
   cursor = 0
   private readonly marks = new MarkTracker()
   private flushTimer: ReturnType<typeof setTimeout> | null = null
+  private followTimer: ReturnType<typeof setTimeout> | null = null
+  /** When the armed flushTimer fires (null for the backpressure retry, which is not tied to a due time). */
+  private flushTimerDueAt: number | null = null
   private flushImmediate: ReturnType<typeof setImmediate> | null = null
   private digestTimer: ReturnType<typeof setInterval> | null = null
   private inbound: Promise<void> = Promise.resolve()
   private pendingCatchupDocs = new Set<string>()
-  private catchupDone: { seq: number } | null = null
+  private catchupDone: { seq: number; docs: number } | null = null
+  private catchupWireBytesAtStart = 0
   private closed = false
 
   constructor(
@@ -108,13 +114,44 @@ export class PeerSession {
     if (wait <= 0) {
       if (this.flushTimer) clearTimeout(this.flushTimer)
       this.flushTimer = null
+      this.flushTimerDueAt = null
       this.flushImmediate = setImmediate(this.flush)
-    } else if (!this.flushTimer) {
+    } else if (this.flushTimerDueAt === null || due < this.flushTimerDueAt) {
+      // A document with a shorter cadence may become due before the armed timer.
+      if (this.flushTimer) clearTimeout(this.flushTimer)
+      this.flushTimerDueAt = due
       this.flushTimer = setTimeout(() => {
         this.flushTimer = null
+        this.flushTimerDueAt = null
         this.flush()
       }, wait)
     }
+  }
+
+  /**
+   * The feed moved through a change this link does not carry (one received
+   * from a peer: its origin sends it everywhere). With no frame to ack, the
+   * quiet-link rule would never run and the cursor would lag, and the next
+   * catch-up would re-offer every such document. So once the link is quiet,
+   * an empty catchup-done's mark carries the cursor to the feed's head.
+   */
+  noteUnsentChange(): void {
+    if (!this.sendsDeltas || this.closed || this.followTimer) return
+    this.followTimer = setTimeout(() => {
+      this.followTimer = null
+      void this.followFeed().catch((err: unknown) => this.fail('cursor follow failed', err))
+    }, CURSOR_FOLLOW_DELAY_MS)
+    this.followTimer.unref?.()
+  }
+
+  private readonly quiet = (): boolean => this.queue.isEmpty() && this.marks.outstanding === 0 && !this.catchingUp
+
+  private async followFeed(): Promise<void> {
+    // Unquiet links move the cursor through their own acks.
+    if (!this.quiet()) return
+    await this.ctx.committer.flush()
+    if (this.closed || !this.quiet() || this.ctx.store.lastSeq() <= this.cursor) return
+    this.link.sendEncoded([encodeCatchupDone(this.issueMark(this.ctx.store.lastSeq()))], 0, 0)
   }
 
   private readonly flush = (): void => {
@@ -146,6 +183,7 @@ export class PeerSession {
   private async runCatchup(): Promise<void> {
     this.catchingUp = true
     this.catchupStartedAt = Date.now()
+    this.catchupWireBytesAtStart = this.link.counters.wireBytesOut + this.link.counters.wireBytesIn
     this.armWatchdog()
     // Updates applied before this session existed were not queued for it;
     // once they are durable they are in the feed, which catch-up reads.
@@ -173,8 +211,7 @@ export class PeerSession {
       docs += step1s.length
       this.link.sendEncoded(step1s, 0, 0)
     }
-    this.catchupDone = { seq: startSeq }
-    this.ctx.observer.catchupRun?.(this.peerRegion, docs)
+    this.catchupDone = { seq: startSeq, docs }
     this.lastCatchupDocs = docs
     this.events.catchupSent(docs)
     this.ctx.logger.info({ peer: this.peerRegion, docs, fromSeq: this.cursor, toSeq: startSeq }, 'catch-up sent')
@@ -183,10 +220,14 @@ export class PeerSession {
 
   private maybeFinishCatchup(): void {
     if (!this.catchupDone || this.pendingCatchupDocs.size > 0) return
-    const mark = this.issueMark(this.catchupDone.seq)
+    const { seq, docs } = this.catchupDone
+    const mark = this.issueMark(seq)
     this.catchupDone = null
     this.catchingUp = false
     this.link.sendEncoded([encodeCatchupDone(mark)], 0, 0)
+    // Every state vector and diff of the exchange has crossed by now (acks aside).
+    const c = this.link.counters
+    this.ctx.observer.catchupRun?.(this.peerRegion, docs, c.wireBytesOut + c.wireBytesIn - this.catchupWireBytesAtStart)
   }
 
   private async sendDigest(): Promise<void> {
@@ -222,18 +263,28 @@ export class PeerSession {
       if (this.closed) return
       if (mark > 0) toAck.add(mark)
     }
-    if (toAck.size > 0) {
-      // Acknowledge only what is durable here. Each mark is acked on its own
-      // (not cumulatively), so a lost or reordered frame can never be
-      // covered by the ack of a later one.
-      for (const live of touched) live.flushPending()
-      await this.ctx.committer.flush()
-      for (const mark of toAck) replies.push(encodeAck(mark))
-    }
     this.link.sendEncoded(replies, 0, 0)
     // After this frame's step2 replies are on the wire, so catchup-done's
     // mark is acknowledged only after them.
     this.maybeFinishCatchup()
+    if (toAck.size > 0) this.ackWhenDurable(touched, toAck)
+  }
+
+  /**
+   * Acknowledges marks once what their frames carried is durable here. The
+   * next frame is applied meanwhile: waiting for the disk before reading on
+   * would cap a link at one frame per fsync and let lag pile up behind it.
+   * Each mark is acked on its own (not cumulatively), so a lost or reordered
+   * frame is never covered by the ack of a later one.
+   */
+  private ackWhenDurable(touched: Set<LiveDoc>, marks: Set<number>): void {
+    for (const live of touched) live.flushPending()
+    this.ctx.committer.flush().then(
+      () => {
+        if (!this.closed) this.link.sendEncoded([...marks].map(encodeAck), 0, 0)
+      },
+      (err: unknown) => this.fail('storage failed; not acknowledging', err),
+    )
   }
 
   /** Returns the mark to acknowledge (0 when the message needs no ack). */
@@ -254,7 +305,8 @@ export class PeerSession {
         return msg.seq
       }
       case 'sync-step1': {
-        if (!this.allowedHere(msg.doc, replies)) return 0
+        // The answer carries the document's content: both ends must be in its placement.
+        if (!this.allowedHere(msg.doc, replies) || !this.allowedThere(msg.doc, replies)) return 0
         const live = await this.ctx.docs.acquire(msg.doc)
         replies.push(encodePeerStep2(msg.doc, live.encodeStateAsUpdate(msg.stateVector), this.sendsDeltas ? this.takeCatchupMark(msg.doc) : 0))
         // The acceptor answers a step1 with its own, so the dialer can send what the acceptor lacks.
@@ -306,6 +358,15 @@ export class PeerSession {
     return false
   }
 
+  /** A peer asking for a document its region may not hold is refused and audited, like one sending it. */
+  private allowedThere(doc: string, replies: Uint8Array[]): boolean {
+    if (this.ctx.policy.allows(doc, this.peerRegion)) return true
+    this.ctx.observer.policyDenied?.(this.peerRegion)
+    this.ctx.audit.record({ kind: 'peer-requested-disallowed-doc', doc, peerRegion: this.peerRegion })
+    replies.push(encodeRefused(doc, `region ${this.peerRegion} may not hold this document`))
+    return false
+  }
+
   private async applyFromPeer(doc: string, update: Uint8Array, origin: PeerOrigin, touched: Set<LiveDoc>, replies: Uint8Array[]): Promise<void> {
     if (!this.allowedHere(doc, replies)) return
     const valid = tryDecode(() => validateUpdate(update, { maxBytes: this.ctx.maxMessageBytes }))
@@ -325,12 +386,12 @@ export class PeerSession {
 
   private async handleAck(mark: number): Promise<void> {
     let covered = this.marks.ack(mark)
-    if (this.queue.isEmpty() && this.marks.outstanding === 0 && !this.catchingUp) {
+    if (this.quiet()) {
       // Quiescent: everything applied so far was queued when applied, the
       // queue is empty and every frame is acknowledged. Once the writes in
       // flight here are durable, the whole feed up to now is at the peer.
       await this.ctx.committer.flush()
-      if (this.queue.isEmpty() && this.marks.outstanding === 0 && !this.catchingUp) covered = Math.max(covered ?? 0, this.ctx.store.lastSeq())
+      if (this.quiet()) covered = Math.max(covered ?? 0, this.ctx.store.lastSeq())
     }
     if (covered !== null && covered > this.cursor) {
       this.cursor = covered
@@ -380,6 +441,8 @@ export class PeerSession {
     if (this.flushTimer) clearTimeout(this.flushTimer)
     if (this.flushImmediate) clearImmediate(this.flushImmediate)
     if (this.digestTimer) clearInterval(this.digestTimer)
+    if (this.followTimer) clearTimeout(this.followTimer)
+    this.followTimer = null
     if (this.watchdog) clearTimeout(this.watchdog)
     this.watchdog = null
     this.flushTimer = null

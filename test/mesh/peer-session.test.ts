@@ -1,0 +1,104 @@
+/**
+ * Peer-session behaviour a misbehaving or slow peer exposes: a peer may not
+ * read a document its region may not hold; a slow disk on the receiver does
+ * not hold back applying the next frames; documents with a short cadence are
+ * not held back by documents with a long one queued before them.
+ */
+import { afterEach, describe, expect, it } from 'vitest'
+import * as Y from 'yjs'
+import { encodeDelta, encodePeerSyncStep1, type PeerMessage } from '@meridian/core'
+import { Relay } from '@meridian/server'
+import { connectRoguePeer, type RoguePeer } from '../support/rogue-peer.js'
+import { GatedStore } from '../support/gated-store.js'
+import { startCluster, waitUntil, docJson, type Cluster } from '../support/cluster.js'
+import { connectRawClient, type RawClient } from '../support/raw-client.js'
+
+const cleanups: (() => Promise<unknown>)[] = []
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c()
+})
+
+const updateWithText = (text: string): Uint8Array => {
+  const doc = new Y.Doc()
+  doc.getText('t').insert(0, text)
+  return Y.encodeStateAsUpdate(doc)
+}
+
+const isType =
+  <K extends PeerMessage['type']>(type: K, doc?: string) =>
+  (m: PeerMessage): m is Extract<PeerMessage, { type: K }> =>
+    m.type === type && (doc === undefined || (m as { doc?: string }).doc === doc)
+
+/** Rejects after `ms`: a bound on how long something may take, not a wait. */
+const within = <T>(ms: number, what: string, promise: Promise<T>): Promise<T> => {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const deadline = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} did not happen within ${ms} ms`)), ms)))
+  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer))
+}
+
+describe('peer session', () => {
+  it("refuses a peer's sync-step1 for a document the peer's region may not hold", async () => {
+    const policies = [{ match: 'eu-only/**', regions: ['eu'] }, { match: '**', regions: '*' }]
+    const eu = await new Relay({ region: 'eu', logLevel: 'silent', policies }).start()
+    cleanups.push(() => eu.close())
+    const writer: RawClient = await connectRawClient(eu.url, 'eu-only/secret')
+    cleanups.push(() => writer.close())
+    writer.doc.getText('t').insert(0, 'PINNED-SECRET')
+    await waitUntil([eu], () => docJson(eu, 'eu-only/secret')?.t === 'PINNED-SECRET')
+
+    const rogue: RoguePeer = await connectRoguePeer(eu.url, 'us')
+    cleanups.push(() => rogue.close())
+    rogue.send([encodePeerSyncStep1('eu-only/secret', new Uint8Array([0])), encodePeerSyncStep1('shared/x', new Uint8Array([0]))])
+    // The answer for the allowed document comes after the refusal, in order.
+    await rogue.waitFor(isType('sync-step2', 'shared/x'))
+    expect(rogue.received.some(isType('refused', 'eu-only/secret'))).toBe(true)
+    expect(rogue.received.some(isType('sync-step2', 'eu-only/secret'))).toBe(false)
+    expect(eu.audit.recent().some((e) => e.kind === 'peer-requested-disallowed-doc' && e.doc === 'eu-only/secret' && e.peerRegion === 'us')).toBe(true)
+  })
+
+  it('applies later frames while the write of an earlier one is still on its way to disk', async () => {
+    const store = new GatedStore()
+    const us = await new Relay({ region: 'us', logLevel: 'silent' }, { store }).start()
+    cleanups.push(() => {
+      store.releaseAppends()
+      return us.close()
+    })
+    const rogue = await connectRoguePeer(us.url, 'eu')
+    cleanups.push(() => rogue.close())
+    store.holdAppends()
+    rogue.send([encodeDelta('doc/a', updateWithText('first'), 'eu', Date.now(), 1)])
+    await store.until((s) => s.appendsWaiting > 0)
+    rogue.send([encodeDelta('doc/b', updateWithText('second'), 'eu', Date.now(), 2)])
+    await within(5_000, 'the second frame being applied', waitUntil([us], () => docJson(us, 'doc/b')?.t === 'second'))
+    // Nothing is acknowledged before it is durable.
+    expect(rogue.received.some(isType('ack'))).toBe(false)
+    store.releaseAppends()
+    await rogue.waitFor((m): m is Extract<PeerMessage, { type: 'ack' }> => m.type === 'ack' && m.seq === 2)
+    expect(rogue.received.filter(isType('ack')).map((m) => m.seq).sort()).toEqual([1, 2])
+    expect((await store.stored('doc/a'))?.getText('t').toString()).toBe('first')
+    expect((await store.stored('doc/b'))?.getText('t').toString()).toBe('second')
+  })
+
+  it('sends a short-cadence document on time even when a long-cadence one was queued first', async () => {
+    const policies = [
+      { match: 'slow/**', regions: '*', cadenceMs: 60_000 },
+      { match: 'fast/**', regions: '*', cadenceMs: 50 },
+      { match: '**', regions: '*' },
+    ]
+    const cluster: Cluster = await startCluster(['eu', 'us'], () => ({ policies }))
+    cleanups.push(() => cluster.close())
+    await cluster.connected()
+    const eu = cluster.node('eu').relay
+    const us = cluster.node('us').relay
+    const slow = await connectRawClient(eu.url, 'slow/doc')
+    const fast = await connectRawClient(eu.url, 'fast/doc')
+    cleanups.push(() => slow.close(), () => fast.close())
+    slow.doc.getText('t').insert(0, 'held for a minute')
+    await waitUntil([eu], () => docJson(eu, 'slow/doc') !== null && eu.mesh!.health()[0]!.backlogDocs === 1)
+    fast.doc.getText('t').insert(0, 'fifty ms')
+    await within(5_000, 'the fast document reaching us', waitUntil([us], () => docJson(us, 'fast/doc')?.t === 'fifty ms'))
+    // The slow one is still waiting out its cadence, coalescing.
+    expect(docJson(us, 'slow/doc')).toBeNull()
+    expect(eu.mesh!.health()[0]!.backlogDocs).toBe(1)
+  })
+})
