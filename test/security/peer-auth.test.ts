@@ -213,4 +213,13 @@ describe('peer endpoint without a peer secret', () => {
     )
     expect(outcome).toBe(`refused with ${C.PeerRejected}`)
   })
+
+  // The dialing side of the same door: a relay that would dial peers
+  // unauthenticated while its clients need tokens is refused before it
+  // opens anything, naming the missing field.
+  it('with client auth on, configuring peers without a peer secret is refused at start', () => {
+    const start = (): Relay => new Relay({ region: 'eu', logLevel: 'silent', authSecret: 'client-auth-secret-0123', peers: [{ region: 'us', url: 'ws://127.0.0.1:9' }] })
+    expect(start).toThrow(ConfigError)
+    expect(start).toThrow(/peerSecret: required when authSecret is set/)
+  })
 })

@@ -3,7 +3,7 @@
  * messages, text frames and oversized frames. The relay decodes every
  * message at the edge; anything malformed closes only the offender.
  */
-import { CloseCode as C, encodeDurableAck, encodeRefusal, encodeRelayInfo } from '@meridian/core'
+import { CloseCode as C, encodeBarrierDurable, encodeDurableAck, encodeRefusal, encodeRelayInfo } from '@meridian/core'
 import {
   OVERLONG_VARINT,
   OVER_53_BITS,
@@ -43,6 +43,8 @@ export const varintAndLengthCases: HostileCase[] = [
   { name: 'meridian-hello with version 0', expect: C.MalformedMessage, frames: () => [bytes(100, 0, 3)] },
   { name: 'meridian-hello truncated', expect: C.MalformedMessage, frames: () => [bytes(100, 1)] },
   { name: 'meridian-hello features varint overflowing', expect: C.MalformedMessage, frames: () => [bytes(100, 1, OVERLONG_VARINT)] },
+  { name: 'durable-barrier id varint overflowing', expect: C.MalformedMessage, frames: () => [bytes(104, OVERLONG_VARINT)] },
+  { name: 'durable-barrier without an id', expect: C.MalformedMessage, frames: () => [bytes(104)] },
 ]
 
 export const typeCases: HostileCase[] = [
@@ -50,11 +52,14 @@ export const typeCases: HostileCase[] = [
   { name: 'unknown sync sub-type 2^40', expect: C.MalformedMessage, frames: () => [bytes(0, varUint(2n ** 40n), 0)] },
   { name: 'unknown message type 4 (upstream range)', expect: C.MalformedMessage, frames: () => [bytes(4, 0)] },
   { name: 'unknown message type 99', expect: C.MalformedMessage, frames: () => [bytes(99)] },
-  { name: 'unknown message type 104 (free Meridian range)', expect: C.MalformedMessage, frames: () => [bytes(104, 0)] },
+  // 104 and 105 are the durable barrier; 106–127 are the free Meridian range.
+  { name: 'unknown message type 106 (free Meridian range)', expect: C.MalformedMessage, frames: () => [bytes(106, 0)] },
+  { name: 'unknown message type 127 (end of the Meridian range)', expect: C.MalformedMessage, frames: () => [bytes(127)] },
   { name: 'unknown message type 300 (two-byte varint)', expect: C.MalformedMessage, frames: () => [bytes(varUint(300), 0)] },
   { name: 'relay-only durable-ack sent by a client', expect: C.MalformedMessage, frames: () => [encodeDurableAck(sv([1, 5]))] },
   { name: 'relay-only relay-info sent by a client', expect: C.MalformedMessage, frames: () => [encodeRelayInfo('eu', 'eu-fake', ['eu', 'us'])] },
   { name: 'relay-only refusal sent by a client', expect: C.MalformedMessage, frames: () => [encodeRefusal(C.WrongRegion, 'go away', ['us'])] },
+  { name: 'relay-only barrier-durable sent by a client', expect: C.MalformedMessage, frames: () => [encodeBarrierDurable(1)] },
   { name: 'text frame', expect: C.UnsupportedData, frames: () => ['hello relay'] },
   { name: 'text frame carrying protocol bytes', expect: C.UnsupportedData, frames: () => [String.fromCharCode(0, 0, 1, 0)] },
   { name: 'text frame after a valid message', expect: C.UnsupportedData, frames: () => [bytes(3), '{"type":"sync"}'] },
