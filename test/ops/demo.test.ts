@@ -8,8 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { chromium, type Browser } from 'playwright-core'
 import { startDevCluster, type DevCluster } from '@meridian/server'
 import { makeTempDir } from '../support/temp-dir.js'
-
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from './chromium.js'
 
 let cluster: DevCluster
 let browser: Browser
@@ -19,7 +18,7 @@ beforeAll(async () => {
   const dir = await makeTempDir()
   removeDir = dir.remove
   cluster = await startDevCluster({ port: 0, host: '127.0.0.1', dataDir: dir.path, logLevel: 'silent' })
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS })
+  browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS })
 })
 
 afterAll(async () => {

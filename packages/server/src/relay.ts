@@ -230,6 +230,7 @@ export class Relay {
   /** Hands an incoming relay-to-relay socket to the mesh. */
   connectPeer(socket: MessageSocket): void {
     if (this.closing || !this.mesh) return socket.terminate()
+    this.metrics.watchSocket(socket, 'peer')
     this.mesh.accept(socket)
   }
 
@@ -239,6 +240,7 @@ export class Relay {
       region: this.options.region,
       relayId: this.relayId,
       loadedDocs: this.docs.size,
+      feedSeq: this.store.lastSeq(),
       connections: this.clients.connections.size,
       storage: { healthy: this.healthy, durability: this.options.durability, kind: this.options.dataDir ? 'leveldb' : 'memory' },
       peers: this.mesh?.health() ?? [],

@@ -37,6 +37,7 @@ export class ClientEndpoint {
    */
   accept(socket: MessageSocket, rawPath: string): void {
     const { options, metrics } = this.deps
+    metrics.watchSocket(socket, 'client')
     const refuse = (code: number, reason: string): void => {
       metrics.clientClosed(code)
       socket.close(code, reason.slice(0, 120))
@@ -62,7 +63,7 @@ export class ClientEndpoint {
     const token = query >= 0 ? new URLSearchParams(rawPath.slice(query + 1)).get('token') : null
     void this.authorize(token, docName).then(async (access) => {
       if (typeof access === 'object') {
-        metrics.authFailure(access.reason)
+        metrics.authFailure(access.code)
         conn.close(access.code, access.reason)
         return
       }

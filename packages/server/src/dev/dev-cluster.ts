@@ -3,6 +3,10 @@
  * relays (eu, us, ap) with LevelDB under one data folder, every inter-region
  * link through a LinkProxy that adds a one-way delay and can be cut — plus
  * the demo page. For trying Meridian, not for production.
+ *
+ * It resolves once every link is up (or after LINKS_UP_TIMEOUT_MS, with a
+ * warning): the URLs it prints then lead to a cluster that replicates, and
+ * a first edit does not wait for a handshake over a 120 ms link.
  */
 import http from 'node:http'
 import { join } from 'node:path'
@@ -24,6 +28,25 @@ export const DEV_REGIONS = ['eu', 'us', 'ap'] as const
 export const DEV_DELAYS: Record<string, number> = { 'eu-us': 40, 'us-ap': 80, 'ap-eu': 120 }
 
 const delayBetween = (a: string, b: string): number => DEV_DELAYS[`${a}-${b}`] ?? DEV_DELAYS[`${b}-${a}`] ?? 0
+
+/** Handshakes take a few round trips over links of up to 120 ms: seconds are plenty. */
+const LINKS_UP_TIMEOUT_MS = 10_000
+
+/** Resolves true when every relay has both links to every peer up, false at the deadline. */
+const linksUp = (relays: Relay[], timeoutMs: number): Promise<boolean> =>
+  new Promise((resolve) => {
+    const done = (up: boolean): void => {
+      clearTimeout(timer)
+      for (const r of relays) r.mesh?.off('session-open', check)
+      resolve(up)
+    }
+    const check = (): void => {
+      if (relays.every((r) => r.mesh?.fullyConnected())) done(true)
+    }
+    const timer = setTimeout(() => done(false), timeoutMs)
+    for (const r of relays) r.mesh?.on('session-open', check)
+    check()
+  })
 
 export interface DevCluster {
   relays: Map<string, Relay>
@@ -67,6 +90,10 @@ export const startDevCluster = async (options: DevClusterOptions, logger?: Logge
         proxies.push({ from, to, proxy })
         relays.get(from)!.addPeer({ region: to, url: `ws://127.0.0.1:${proxy.port}` })
       }
+    }
+    if (!(await linksUp([...relays.values()], LINKS_UP_TIMEOUT_MS))) {
+      const log = logger ?? relays.get(DEV_REGIONS[0])!.logger
+      log.warn({ code: 'dev-links-slow', timeoutMs: LINKS_UP_TIMEOUT_MS }, 'not every inter-region link is up yet; they keep reconnecting')
     }
   } catch (err) {
     await closeAll()

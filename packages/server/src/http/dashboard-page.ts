@@ -150,29 +150,37 @@ export const DASHBOARD_SCRIPT: string = `
       if (!pairs.has(pair)) pairs.set(pair, { a, b, links: [] });
       pairs.get(pair).links.push({ l, py, px });
     }
-    // One label per pair, one line per direction, pushed away from the centre
-    // so that the labels of neighbouring pairs do not overlap.
+    // One label per pair, one line per direction, away from the centre so
+    // that the labels of neighbouring pairs do not overlap: a pair on the
+    // left or right (the sides of a triangle) gets its label beside the
+    // arrows, growing outwards; a pair above or below, a centred one.
     for (const { a, b, links: sides } of pairs.values()) {
       // Text lines in the order the arrows appear on screen (top first, then left first).
       const links = sides.sort((u, v) => u.py - v.py || u.px - v.px).map((side) => side.l);
       let mx = (a.x + b.x) / 2, my = (a.y + b.y) / 2;
       const ox = mx - cx, oy = my - cy, olen = Math.hypot(ox, oy);
-      if (olen > 1) { mx += (ox / olen) * 40; my += (oy / olen) * 40; }
+      const side = olen > 1 && Math.abs(ox / olen) > 0.3 ? Math.sign(ox) : 0;
+      // 30 clears both arrows of the pair where they cross the label's row.
+      if (side !== 0) mx += side * 30;
+      else if (olen > 1) { mx += (ox / olen) * 40; my += (oy / olen) * 40; }
+      const anchor = side > 0 ? 'start' : side < 0 ? 'end' : 'middle';
       const label = el('svg:g', { class: 'label' });
       const bg = el('svg:rect', { class: 'label-bg', rx: 6 });
       label.append(bg);
       const texts = links.map((l, i) => {
         const state = l.state === 'connected' ? '' : l.state + ' \\u00b7 ';
         const queued = l.backlogDocs ? ' \\u00b7 ' + plural(l.backlogDocs, 'doc') + ' queued' : '';
-        const t = el('svg:text', { x: mx, y: my - (links.length - 1) * 9 + i * 18 + 5, 'text-anchor': 'middle', class: l.state === 'connected' ? null : 's-' + l.state },
-          l.from + ' \\u2192 ' + l.to + '  ' + state + 'lag ' + lagText(l) + ' \\u00b7 ' + rate(rates.get(key(l)) ?? null) + queued);
+        const t = el('svg:text', { x: mx + side * 8, y: my - (links.length - 1) * 9 + i * 18 + 5, 'text-anchor': anchor, class: l.state === 'connected' ? null : 's-' + l.state },
+          // The last lag only: the p95 is in the table, and a shorter line fits beside a triangle's side.
+          l.from + ' \\u2192 ' + l.to + '  ' + state + 'lag ' + ms(l.lagMs) + ' \\u00b7 ' + rate(rates.get(key(l)) ?? null) + queued);
         label.append(t);
         return t;
       });
       svg.append(label);
       const width = Math.max(...texts.map((t) => t.getComputedTextLength())) + 16;
       const h = links.length * 18 + 8;
-      for (const [k, v] of Object.entries({ x: mx - width / 2, y: my - h / 2, width, height: h })) bg.setAttribute(k, String(v));
+      const x = side > 0 ? mx : side < 0 ? mx - width : mx - width / 2;
+      for (const [k, v] of Object.entries({ x, y: my - h / 2, width, height: h })) bg.setAttribute(k, String(v));
     }
     for (const g of view.regions) {
       const p = pos.get(g.region);

@@ -4,6 +4,8 @@ export interface HealthReport {
   region: string
   relayId: string
   loadedDocs: number
+  /** Newest seq of this relay's change feed; a peer's cursor below it is what catch-up would send. */
+  feedSeq: number
   connections: number
   storage: { healthy: boolean; durability: string; kind: 'leveldb' | 'memory' }
   peers: PeerHealth[]

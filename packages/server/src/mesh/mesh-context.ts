@@ -10,7 +10,16 @@ export interface MeshObserver {
   replicationLag?(fromRegion: string, originRegion: string, lagMs: number): void
   deltaNotForwarded?(reason: 'no-change' | 'policy' | 'origin'): void
   policyDenied?(peerRegion: string): void
-  catchupRun?(peerRegion: string, docs: number): void
+  /**
+   * One catch-up this relay drove toward a peer: the documents it covered
+   * and, when known, the bytes it cost on the link (both directions).
+   */
+  catchupRun?(peerRegion: string, docs: number, bytes?: number): void
+  /**
+   * This relay closed a peer link because of what the peer sent (a frame
+   * or update that does not decode or validate); `code` is the close code.
+   */
+  peerHostileInput?(peerRegion: string, code: number): void
 }
 
 /** What a peer session needs from its relay. */

@@ -32,7 +32,8 @@ import {
   type PeerMessage,
 } from '@meridian/core'
 import type { PeerLink } from './peer-link.js'
-import { PeerQueue } from './peer-queue.js'
+import type { PeerQueue, QueuedDelta } from './peer-queue.js'
+import { DeltaScheduler } from './delta-scheduler.js'
 import type { MeshContext } from './mesh-context.js'
 import type { LiveDoc } from '../docs/live-doc.js'
 import type { PeerOrigin } from '../docs/origin.js'
@@ -43,14 +44,13 @@ import { MarkTracker } from './mark-tracker.js'
 const FEED_PAGE = 500
 /** Keeps frames well under the receiver's batch and payload limits. */
 const MAX_DELTAS_PER_FRAME = 1000
-const BACKPRESSURE_RETRY_MS = 25
 /** How long the feed must sit still, after changes this link does not carry, before the cursor is moved to it. */
 const CURSOR_FOLLOW_DELAY_MS = 250
 
 export type SessionRole = 'dialer' | 'acceptor'
 
 export class PeerSession {
-  readonly queue = new PeerQueue()
+  private readonly deltas: DeltaScheduler
   /** Ms between a delta's acceptance at its origin and its arrival here, last seen. */
   lastLagMs: number | null = null
   /** Documents the last catch-up exchanged. */
@@ -58,11 +58,7 @@ export class PeerSession {
   catchingUp = false
   cursor = 0
   private readonly marks = new MarkTracker()
-  private flushTimer: ReturnType<typeof setTimeout> | null = null
   private followTimer: ReturnType<typeof setTimeout> | null = null
-  /** When the armed flushTimer fires (null for the backpressure retry, which is not tied to a due time). */
-  private flushTimerDueAt: number | null = null
-  private flushImmediate: ReturnType<typeof setImmediate> | null = null
   private digestTimer: ReturnType<typeof setInterval> | null = null
   private inbound: Promise<void> = Promise.resolve()
   private pendingCatchupDocs = new Set<string>()
@@ -78,7 +74,14 @@ export class PeerSession {
     readonly peerRelayId: string,
     readonly policyHashMatch: boolean,
     private readonly events: { cursor(seq: number): void; catchupSent(docs: number): void } = { cursor: () => {}, catchupSent: () => {} },
-  ) {}
+  ) {
+    this.deltas = new DeltaScheduler(() => link.bufferedAmount, ctx.highWaterBytes, this.sendDeltas)
+  }
+
+  /** Deltas waiting for their cadence or for a slow link, one entry per document. */
+  get queue(): PeerQueue {
+    return this.deltas.queue
+  }
 
   get sendsDeltas(): boolean {
     return this.role === 'dialer'
@@ -102,30 +105,7 @@ export class PeerSession {
   /** Called for every effective update of a document the peer may hold. */
   enqueue(doc: string, update: Uint8Array, originRegion: string, originTime: number, cadenceMs: number): void {
     if (!this.sendsDeltas || this.closed) return
-    this.queue.push(doc, update, originRegion, originTime, cadenceMs, Date.now())
-    this.scheduleFlush()
-  }
-
-  private scheduleFlush(): void {
-    if (this.closed || this.flushImmediate) return
-    const due = this.queue.nextDueAt()
-    if (due === null) return
-    const wait = due - Date.now()
-    if (wait <= 0) {
-      if (this.flushTimer) clearTimeout(this.flushTimer)
-      this.flushTimer = null
-      this.flushTimerDueAt = null
-      this.flushImmediate = setImmediate(this.flush)
-    } else if (this.flushTimerDueAt === null || due < this.flushTimerDueAt) {
-      // A document with a shorter cadence may become due before the armed timer.
-      if (this.flushTimer) clearTimeout(this.flushTimer)
-      this.flushTimerDueAt = due
-      this.flushTimer = setTimeout(() => {
-        this.flushTimer = null
-        this.flushTimerDueAt = null
-        this.flush()
-      }, wait)
-    }
+    this.deltas.push(doc, update, originRegion, originTime, cadenceMs)
   }
 
   /**
@@ -154,18 +134,8 @@ export class PeerSession {
     this.link.sendEncoded([encodeCatchupDone(this.issueMark(this.ctx.store.lastSeq()))], 0, 0)
   }
 
-  private readonly flush = (): void => {
-    this.flushImmediate = null
-    if (this.closed) return
-    if (this.link.bufferedAmount > this.ctx.highWaterBytes) {
-      // The link is slow: leave everything queued (it keeps coalescing).
-      this.flushTimer ??= setTimeout(() => {
-        this.flushTimer = null
-        this.flush()
-      }, BACKPRESSURE_RETRY_MS)
-      return
-    }
-    const deltas = this.queue.takeDue(Date.now())
+  /** Sends due deltas, at most MAX_DELTAS_PER_FRAME per frame, each frame with its mark. */
+  private readonly sendDeltas = (deltas: QueuedDelta[]): void => {
     for (let start = 0; start < deltas.length; start += MAX_DELTAS_PER_FRAME) {
       const chunk = deltas.slice(start, start + MAX_DELTAS_PER_FRAME)
       const last = start + MAX_DELTAS_PER_FRAME >= deltas.length
@@ -177,7 +147,6 @@ export class PeerSession {
       })
       this.link.sendEncoded(messages, raw, chunk.length)
     }
-    this.scheduleFlush()
   }
 
   private async runCatchup(): Promise<void> {
@@ -252,6 +221,7 @@ export class PeerSession {
     const decoded = tryDecode(() => this.link.decodeFrame(bytes))
     if (!decoded.ok) {
       this.ctx.logger.warn({ code: decoded.error.code, peer: this.peerRegion, err: decoded.error }, 'malformed peer frame')
+      this.ctx.observer.peerHostileInput?.(this.peerRegion, CloseCode.MalformedMessage)
       this.link.socket.close(CloseCode.MalformedMessage, decoded.error.message.slice(0, 120))
       return
     }
@@ -431,6 +401,7 @@ export class PeerSession {
     if (this.closed) return
     this.ctx.logger.error({ code: (err as DecodeError)?.code ?? 'peer-error', peer: this.peerRegion, err }, what)
     const code = err instanceof DecodeError ? CloseCode.MalformedMessage : CloseCode.InternalError
+    if (err instanceof DecodeError) this.ctx.observer.peerHostileInput?.(this.peerRegion, code)
     this.link.socket.close(code, what)
   }
 
@@ -438,17 +409,13 @@ export class PeerSession {
   close(): void {
     if (this.closed) return
     this.closed = true
-    if (this.flushTimer) clearTimeout(this.flushTimer)
-    if (this.flushImmediate) clearImmediate(this.flushImmediate)
+    this.deltas.close()
     if (this.digestTimer) clearInterval(this.digestTimer)
     if (this.followTimer) clearTimeout(this.followTimer)
     this.followTimer = null
     if (this.watchdog) clearTimeout(this.watchdog)
     this.watchdog = null
-    this.flushTimer = null
-    this.flushImmediate = null
     this.digestTimer = null
-    this.queue.clear()
     this.marks.clear()
     this.pendingCatchupDocs.clear()
   }

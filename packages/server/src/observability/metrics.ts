@@ -19,12 +19,14 @@
  * meridian_replication_negative_lag_total, so skew is visible, not hidden.
  */
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
-import { closeCodeName } from '@meridian/core'
+import { CloseCode } from '@meridian/core'
 import type { HealthReport } from '../http/health.js'
 import type { MeshObserver } from '../mesh/mesh-context.js'
+import type { MessageSocket } from '../transport/socket.js'
 import { LinkTotalsTracker, type LinkTotals, type PeerLinkView } from './link-totals.js'
 import { LagWindow, type LagSummary } from './lag-window.js'
 import { defineScrapeMetrics } from './scrape-metrics.js'
+import { HOSTILE_CLIENT_CODES, closeLabel, isHostileClientClose, watchProtocolErrors, type HostileSource } from './hostile-input.js'
 
 /** What the relay exposes for scrape-time gauges; `Relay` satisfies it as is. */
 export interface MetricsSource {
@@ -50,11 +52,9 @@ type NotForwardedReason = Parameters<NonNullable<MeshObserver['deltaNotForwarded
 const LAG_BUCKETS_S = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300]
 const PERSIST_BUCKETS_S = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5]
 const CATCHUP_DOC_BUCKETS = [0, 1, 10, 100, 1_000, 10_000, 100_000]
+const CATCHUP_BYTE_BUCKETS = [0, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9]
 const ORIGINS: readonly AppliedOrigin[] = ['client', 'peer', 'storage']
 const NOT_FORWARDED: readonly NotForwardedReason[] = ['no-change', 'origin', 'policy']
-
-const codeLabel = (code: number | string): string =>
-  typeof code === 'string' ? code : (closeCodeName(code) ?? `code_${code}`)
 
 export class RelayMetrics implements Required<MeshObserver> {
   readonly registry = new Registry()
@@ -80,6 +80,8 @@ export class RelayMetrics implements Required<MeshObserver> {
   private readonly readOnlyWrites: Counter
   private readonly catchupRuns: Counter<'peer_region'>
   private readonly catchupDocs: Histogram<'peer_region'>
+  private readonly catchupBytes: Histogram<'peer_region'>
+  private readonly hostileCloses: Counter<'source' | 'code'>
 
   constructor(options: RelayMetricsOptions = {}) {
     this.lagWindow = new LagWindow(options.now)
@@ -96,10 +98,12 @@ export class RelayMetrics implements Required<MeshObserver> {
     this.compactions = new Counter({ name: 'meridian_compactions_total', help: 'Document log compactions into a snapshot, by result', labelNames: ['result'], registers })
     this.policyDenials = new Counter({ name: 'meridian_policy_denials_total', help: 'Documents refused because this region may not hold them: source=peer (a peer sent one), source=client (a client asked the wrong region)', labelNames: ['source', 'peer_region'], registers })
     this.authFailures = new Counter({ name: 'meridian_auth_failures_total', help: 'Client connections refused by token checks, by close code name', labelNames: ['reason'], registers })
-    this.clientCloses = new Counter({ name: 'meridian_client_closes_total', help: 'Client connections closed by the relay, by close code name (hostile input: MalformedMessage, InvalidUpdate, MessageTooLarge, UnsupportedData, RateLimited, AwarenessSpoof)', labelNames: ['code'], registers })
+    this.clientCloses = new Counter({ name: 'meridian_client_closes_total', help: 'Client connections closed by the relay or its WebSocket layer, by close code name', labelNames: ['code'], registers })
+    this.hostileCloses = new Counter({ name: 'meridian_hostile_input_closes_total', help: 'Connections closed because of what the other end sent (undecodable, invalid, oversized or flooding input), by source (client, peer) and close code name', labelNames: ['source', 'code'], registers })
     this.readOnlyWrites = new Counter({ name: 'meridian_read_only_writes_dropped_total', help: 'Updates from read-only connections that were dropped', registers })
     this.catchupRuns = new Counter({ name: 'meridian_catchup_runs_total', help: 'Catch-up runs this relay drove toward a peer after (re)connecting', labelNames: ['peer_region'], registers })
     this.catchupDocs = new Histogram({ name: 'meridian_catchup_documents', help: 'Documents exchanged per catch-up run', labelNames: ['peer_region'], buckets: CATCHUP_DOC_BUCKETS, registers })
+    this.catchupBytes = new Histogram({ name: 'meridian_catchup_bytes', help: 'Bytes on the link (both directions) per catch-up run', labelNames: ['peer_region'], buckets: CATCHUP_BYTE_BUCKETS, registers })
     // Known label sets start at 0, so rate() and absent-series alerts work from the first scrape.
     for (const o of ORIGINS) {
       this.appliedBy[o].count.inc(0)
@@ -108,6 +112,8 @@ export class RelayMetrics implements Required<MeshObserver> {
     for (const r of NOT_FORWARDED) this.notForwarded[r].inc(0)
     for (const result of ['ok', 'failed']) this.compactions.inc({ result }, 0)
     this.readOnlyWrites.inc(0)
+    for (const code of HOSTILE_CLIENT_CODES) this.hostileCloses.inc({ source: 'client', code: closeLabel(code) }, 0)
+    this.hostileCloses.inc({ source: 'peer', code: closeLabel(CloseCode.MalformedMessage) }, 0)
     this.persistFailures.inc(0)
     defineScrapeMetrics(this.registry, () => this.snapshot(), this.links)
     if (options.processMetrics) collectDefaultMetrics({ register: this.registry })
@@ -144,9 +150,18 @@ export class RelayMetrics implements Required<MeshObserver> {
     this.policyDenials.inc({ source: 'peer', peer_region: peerRegion })
   }
 
-  readonly catchupRun = (peerRegion: string, docs: number): void => {
+  readonly catchupRun = (peerRegion: string, docs: number, bytes?: number): void => {
     this.catchupRuns.inc({ peer_region: peerRegion })
     this.catchupDocs.observe({ peer_region: peerRegion }, docs)
+    if (bytes !== undefined && bytes >= 0) this.catchupBytes.observe({ peer_region: peerRegion }, bytes)
+  }
+
+  /**
+   * No peer_region label: a peer that fails before its hello names any
+   * region it likes, and labels must not be chosen by the other end.
+   */
+  readonly peerHostileInput = (_peerRegion: string, code: number): void => {
+    this.hostileInput('peer', code)
   }
 
   // ---- relay hooks -------------------------------------------------------------
@@ -159,13 +174,35 @@ export class RelayMetrics implements Required<MeshObserver> {
     if (bytes > 0) c.bytes.inc(bytes)
   }
 
-  /** The relay closed a client connection with this code (number or close-code name). */
+  /**
+   * The relay closed a client connection with this code (number or
+   * close-code name); the hostile-input counter follows from the code.
+   */
   readonly clientClosed = (code: number | string): void => {
-    this.clientCloses.inc({ code: codeLabel(code) })
+    this.clientCloses.inc({ code: closeLabel(code) })
+    if (isHostileClientClose(code)) this.hostileInput('client', code)
   }
 
-  readonly authFailure = (code: number | string): void => {
-    this.authFailures.inc({ reason: codeLabel(code) })
+  /** A token was refused; `code` is the close code (Unauthorized or Forbidden), never the token error text. */
+  readonly authFailure = (code: number): void => {
+    this.authFailures.inc({ reason: closeLabel(code) })
+  }
+
+  /**
+   * Counts the closes the `ws` layer makes on its own (frame over
+   * maxMessageBytes: 1009; protocol violations: 1002, 1007), which the
+   * relay's code never sees. Call once per accepted socket.
+   */
+  readonly watchSocket = (socket: MessageSocket, source: HostileSource): void => {
+    watchProtocolErrors(socket, (code) => {
+      if (this.closed) return
+      if (source === 'client') this.clientCloses.inc({ code: closeLabel(code) })
+      this.hostileInput(source, code)
+    })
+  }
+
+  private hostileInput(source: HostileSource, code: number | string): void {
+    if (!this.closed) this.hostileCloses.inc({ source, code: closeLabel(code) })
   }
 
   /** A client asked for a document this region may not hold. */
@@ -249,5 +286,6 @@ export const combineObservers = (...observers: MeshObserver[]): MeshObserver => 
   replicationLag: (a, b, lag) => { for (const o of observers) o.replicationLag?.(a, b, lag) },
   deltaNotForwarded: (reason) => { for (const o of observers) o.deltaNotForwarded?.(reason) },
   policyDenied: (region) => { for (const o of observers) o.policyDenied?.(region) },
-  catchupRun: (region, docs) => { for (const o of observers) o.catchupRun?.(region, docs) },
+  catchupRun: (region, docs, bytes) => { for (const o of observers) o.catchupRun?.(region, docs, bytes) },
+  peerHostileInput: (region, code) => { for (const o of observers) o.peerHostileInput?.(region, code) },
 })

@@ -10,7 +10,7 @@ const peer = (region: string, over: Partial<PeerHealth> = {}): PeerHealth => ({
 })
 
 const report = (peers: PeerHealth[]): HealthReport => ({
-  status: 'ok', region: 'eu', relayId: 'eu-1', loadedDocs: 7, connections: 3,
+  status: 'ok', region: 'eu', relayId: 'eu-1', loadedDocs: 7, feedSeq: 0, connections: 3,
   storage: { healthy: true, durability: 'fsync', kind: 'memory' }, peers,
 })
 
@@ -110,7 +110,8 @@ describe('RelayMetrics', () => {
     metrics.policyDenied('us')
     metrics.readOnlyWriteDropped()
     metrics.compaction(true)
-    metrics.catchupRun('us', 12)
+    metrics.catchupRun('us', 12, 5_000)
+    metrics.catchupRun('ap', 3)
     metrics.deltaNotForwarded('no-change')
     s = await scrape(metrics)
     expect(valueOf(s, 'meridian_updates_applied_total', { origin: 'client' })).toBe(2)
@@ -125,6 +126,12 @@ describe('RelayMetrics', () => {
     expect(valueOf(s, 'meridian_read_only_writes_dropped_total')).toBe(1)
     expect(valueOf(s, 'meridian_compactions_total', { result: 'ok' })).toBe(1)
     expect(valueOf(s, 'meridian_catchup_runs_total', { peer_region: 'us' })).toBe(1)
+    expect(valueOf(s, 'meridian_catchup_runs_total', { peer_region: 'ap' })).toBe(1)
+    expect(valueOf(s, 'meridian_catchup_bytes_bucket', { peer_region: 'us', le: '1000' })).toBe(0)
+    expect(valueOf(s, 'meridian_catchup_bytes_bucket', { peer_region: 'us', le: '10000' })).toBe(1)
+    expect(valueOf(s, 'meridian_catchup_bytes_sum', { peer_region: 'us' })).toBe(5_000)
+    // A run whose size the mesh did not report is no observation of 0 bytes.
+    expect(samplesOf(s, 'meridian_catchup_bytes_count', { peer_region: 'ap' })).toHaveLength(0)
     expect(valueOf(s, 'meridian_catchup_documents_bucket', { peer_region: 'us', le: '10' })).toBe(0)
     expect(valueOf(s, 'meridian_catchup_documents_bucket', { peer_region: 'us', le: '100' })).toBe(1)
     expect(valueOf(s, 'meridian_deltas_not_forwarded_total', { reason: 'no-change' })).toBe(1)
@@ -156,9 +163,14 @@ describe('RelayMetrics', () => {
 
   it('combineObservers forwards to every observer', () => {
     const seen: string[] = []
-    const observer = combineObservers({ catchupRun: (r, d) => seen.push(`a:${r}:${d}`) }, { catchupRun: (r, d) => seen.push(`b:${r}:${d}`) }, {})
-    observer.catchupRun?.('us', 3)
+    const observer = combineObservers(
+      { catchupRun: (r, d, b) => seen.push(`a:${r}:${d}:${b}`), peerHostileInput: (r, c) => seen.push(`a:${r}:${c}`) },
+      { catchupRun: (r, d, b) => seen.push(`b:${r}:${d}:${b}`) },
+      {},
+    )
+    observer.catchupRun?.('us', 3, 99)
+    observer.peerHostileInput?.('us', 4000)
     observer.replicationLag?.('us', 'us', 1)
-    expect(seen).toEqual(['a:us:3', 'b:us:3'])
+    expect(seen).toEqual(['a:us:3:99', 'b:us:3:99', 'a:us:4000'])
   })
 })

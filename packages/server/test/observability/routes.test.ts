@@ -1,7 +1,8 @@
 /**
- * The operational HTTP routes over a real relay pair: /healthz, /metrics,
- * /dashboard (with a CSP that allows exactly its inline script and style),
- * and /api/cluster, which reads the peer's /healthz through its link URL.
+ * The operational HTTP routes on a real relay pair's own ports: /healthz,
+ * /metrics, /dashboard (with a CSP that allows exactly its inline script
+ * and style), and /api/cluster, which reads the peer's /healthz through its
+ * link URL. Only the closed state is checked on routes of the test's own.
  */
 import { createHash } from 'node:crypto'
 import http from 'node:http'
@@ -29,23 +30,15 @@ afterEach(async () => {
   pair = null
 })
 
-/** Serves eu's routes on a server of the test's own (relay.ts does not serve them yet). */
-const serveEu = async (p: MeteredPair): Promise<string> => {
-  routes = createHttpRoutes({ source: p.eu.relay, metrics: p.eu.metrics, peerHealth: { timeoutMs: 2_000 } })
-  const r = routes
-  server = http.createServer((req, res) => {
-    if (!r.handle(req, res)) res.writeHead(404).end('not found')
-  })
-  await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve))
-  return `http://127.0.0.1:${(server.address() as { port: number }).port}`
-}
+/** eu's HTTP base: the relay serves the routes on its own port. */
+const serveEu = (p: MeteredPair): string => `http://127.0.0.1:${p.eu.relay.port}`
 
 const hash = (text: string) => `'sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}'`
 
 describe('operational routes', () => {
   it('serve /healthz, /metrics and /dashboard, and leave other paths to the relay', async () => {
     pair = await startMeteredPair()
-    const base = await serveEu(pair)
+    const base = serveEu(pair)
 
     const health = await fetch(`${base}/healthz`)
     expect(health.status).toBe(200)
@@ -77,8 +70,20 @@ describe('operational routes', () => {
     const redirect = await fetch(`${base}/dashboard/`, { redirect: 'manual' })
     expect(redirect.status).toBe(308)
     expect((await fetch(`${base}/doc-name-not-a-route`)).status).toBe(404)
+  })
 
-    routes!.close()
+  it('answer 503 relay-closing once closed (the relay closes them first when it shuts down)', async () => {
+    pair = await startMeteredPair()
+    routes = createHttpRoutes({ source: pair.eu.relay, metrics: pair.eu.metrics })
+    const r = routes
+    server = http.createServer((req, res) => {
+      if (!r.handle(req, res)) res.writeHead(404).end('not found')
+    })
+    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve))
+    const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`
+    expect((await fetch(`${base}/healthz`)).status).toBe(200)
+    r.close()
+    r.close()
     const closed = await fetch(`${base}/healthz`)
     expect(closed.status).toBe(503)
     expect(await closed.json()).toMatchObject({ error: { code: 'relay-closing' } })
@@ -86,7 +91,7 @@ describe('operational routes', () => {
 
   it('/api/cluster shows both regions, their documents and the links with state and lag', async () => {
     pair = await startMeteredPair()
-    const base = await serveEu(pair)
+    const base = serveEu(pair)
     const arrived = nextUpdate(pair.us.relay, 'cluster/doc', 'peer')
     const { ws } = await editOnce(pair.eu.relay, 'cluster/doc', 'hello')
     sockets.push(ws)
@@ -112,7 +117,7 @@ describe('operational routes', () => {
 
   it('/api/cluster reports an unreachable peer with an error code and lists audit events newest first', async () => {
     pair = await startMeteredPair()
-    const base = await serveEu(pair)
+    const base = serveEu(pair)
     pair.eu.relay.audit.record({ kind: 'client-wrong-region', doc: '<img src=x onerror=alert(1)>', detail: 'first' })
     pair.eu.relay.audit.record({ kind: 'policy-mismatch', peerRegion: 'us', detail: 'second' })
     // Cut eu's way to us: its /healthz is then unreachable through the link URL.
