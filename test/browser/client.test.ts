@@ -2,15 +2,18 @@
  * The client's browser bundle in real headless Chromium: two pages connected
  * to two different regions edit one document and converge; one page is cut
  * off from every relay, edits, reloads (its edits come back from IndexedDB),
- * reconnects, and nothing is lost.
+ * reconnects, and nothing is lost. Health checks read /healthz across
+ * origins (a 503 is unhealthy) and still work against a relay without CORS.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { readFile } from 'node:fs/promises'
+import http from 'node:http'
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
-import type { LinkProxy } from '@meridian/server'
+import { MemoryDocStore, type LinkProxy } from '@meridian/server'
 import { bundleClient } from '../../packages/client/scripts/bundle.mjs'
 import { startCluster, docJson, type Cluster } from '../support/cluster.js'
 import { makeTempDir } from '../support/temp-dir.js'
+import { connectRawClient } from '../support/raw-client.js'
 import { frontProxy } from '../client/support.js'
 import { servePage, type PageServer } from './page-server.js'
 
@@ -38,8 +41,13 @@ afterAll(async () => {
 let cluster: Cluster | null = null
 const proxies: LinkProxy[] = []
 const contexts: BrowserContext[] = []
+const httpServers: http.Server[] = []
 afterEach(async () => {
   for (const c of contexts.splice(0)) await c.close()
+  for (const h of httpServers.splice(0)) {
+    h.closeAllConnections()
+    await new Promise<void>((resolve) => h.close(() => resolve()))
+  }
   for (const p of proxies.splice(0)) await p.close()
   await cluster?.close()
   cluster = null
@@ -184,5 +192,61 @@ describe('browser bundle in Chromium', () => {
     await page.evaluate(() => (window as any).provider.whenDurable())
     expect(await page.evaluate(() => (window as any).statuses)).toEqual(['offline', 'connecting', 'connected', 'synced'])
     expect(docJson(cluster.node('eu').relay, 'shared/online')?.t).toBe('while the browser was offline')
+  })
+
+  it('reads /healthz across origins: a relay whose storage failed (503) is unhealthy', async () => {
+    const euStore = new MemoryDocStore()
+    cluster = await startCluster(['eu', 'us'], () => ({}), (region) => (region === 'eu' ? { store: euStore } : {}))
+    const eu = cluster.node('eu').relay
+    // Break eu's disk: the first write fails, the relay closes its clients and answers /healthz with 503.
+    euStore.failWrites()
+    const writer = await connectRawClient(eu.url, 'shared/broken')
+    writer.doc.getText('t').insert(0, 'x')
+    expect((await writer.closed).code).toBe(4011)
+    expect((await fetch(`http://127.0.0.1:${eu.port}/healthz`)).status).toBe(503)
+
+    const context = await browser.newContext()
+    contexts.push(context)
+    const page = await context.newPage()
+    await page.goto(server.url)
+    await page.waitForFunction(() => document.title === 'ready')
+    const regions = [
+      { region: 'eu', url: eu.url },
+      { region: 'us', url: cluster.node('us').relay.url },
+    ]
+    const health = await page.evaluate(async (regions) => {
+      const w = window as unknown as Record<string, any>
+      const { MeridianProvider, Y } = w.meridian
+      const seen: string[] = []
+      w.provider = new MeridianProvider(new Y.Doc(), 'shared/health', { regions, persistence: false, onError: () => {} })
+      w.provider.on('region-health', (e: { region: string; healthy: boolean }) => seen.push(`${e.region}:${e.healthy}`))
+      await w.provider.whenSynced()
+      return seen.sort()
+    }, regions)
+    expect(health).toEqual(['eu:false', 'us:true'])
+    expect(await page.evaluate(() => (window as any).provider.region)).toBe('us')
+  })
+
+  it('still checks a relay that sends no CORS header (opaque answer: reachable)', async () => {
+    const bare = http.createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'))
+    httpServers.push(bare)
+    await new Promise<void>((resolve) => bare.listen(0, '127.0.0.1', resolve))
+    const address = bare.address()
+    const port = typeof address === 'object' && address ? address.port : 0
+    const context = await browser.newContext()
+    contexts.push(context)
+    const page = await context.newPage()
+    await page.goto(server.url)
+    await page.waitForFunction(() => document.title === 'ready')
+    const outcome = await page.evaluate(async (healthUrl) => {
+      const { measureHealthz } = (window as any).meridian
+      try {
+        const ms = await measureHealthz({ region: 'bare', url: 'ws://127.0.0.1:1', healthUrl }, new AbortController().signal)
+        return typeof ms === 'number' && ms >= 0 ? 'reachable' : `odd ${ms}`
+      } catch (err) {
+        return `failed: ${(err as { code?: string }).code ?? String(err)}`
+      }
+    }, `http://127.0.0.1:${port}/healthz`)
+    expect(outcome).toBe('reachable')
   })
 })

@@ -10,8 +10,8 @@ const PAGE = `<!doctype html>
 <meta charset="utf-8">
 <title>Meridian client e2e</title>
 <script type="module">
-  import { MeridianProvider, Y } from './meridian-client.standalone.js'
-  window.meridian = { MeridianProvider, Y }
+  import * as meridian from './meridian-client.standalone.js'
+  window.meridian = meridian
   document.title = 'ready'
 </script>
 `

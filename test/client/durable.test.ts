@@ -1,13 +1,15 @@
 /**
  * whenDurable() and the 'durable' event mean "on a relay's disk": with the
  * relay's store held at a gate, nothing resolves; the moment it resolves, the
- * store holds the change. Inserts and deletion-only edits alike.
+ * store holds the change. Inserts and deletion-only edits alike (the latter
+ * proven by a durable barrier), including a deletion that reaches the relay
+ * while an earlier write is still under way.
  */
 import { afterEach, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import WebSocket from 'ws'
 import { Relay } from '@meridian/server'
-import { decodeClientMessage } from '@meridian/core'
+import { decodeClientMessage, encodeSyncStep1, type ClientMessage } from '@meridian/core'
 import { GatedStore } from './gated-store.js'
 import { Providers, docUntil, trackedWebSocket } from './support.js'
 
@@ -39,6 +41,31 @@ const nextMessage = (socket: WebSocket, type: string): Promise<void> =>
     }
     socket.on('message', onMessage)
   })
+
+/**
+ * Resolves once the relay has handled everything sent on `socket` so far and
+ * what it sent while doing so has arrived: two sync round trips on the
+ * provider's own socket (the relay answers messages in order; the second
+ * covers anything it sent later in the turn of the first).
+ */
+const settle = async (socket: WebSocket): Promise<void> => {
+  for (let i = 0; i < 2; i++) {
+    const reply = nextMessage(socket, 'sync-step2')
+    socket.send(encodeSyncStep1(Y.encodeStateVector(new Y.Doc())))
+    await reply
+  }
+}
+
+/** Records the type of every message the provider sends on `socket`. */
+const recordSent = (socket: WebSocket): ClientMessage['type'][] => {
+  const sent: ClientMessage['type'][] = []
+  const send = socket.send.bind(socket)
+  socket.send = ((data: Uint8Array, ...rest: unknown[]) => {
+    sent.push(decodeClientMessage(new Uint8Array(data)).type)
+    return (send as (...a: unknown[]) => void)(data, ...rest)
+  }) as typeof socket.send
+  return sent
+}
 
 describe('durable acknowledgements', () => {
   it('whenDurable waits for the relay to store an insert, and never resolves before', async () => {
@@ -79,8 +106,7 @@ describe('durable acknowledgements', () => {
     const { relay, store } = await start()
     const doc = new Y.Doc()
     const { Impl, sockets } = trackedWebSocket()
-    // The quiet-spell fallback is for deletions that cause no write; keep it out of this test.
-    const provider = providers.create(doc, 'notes/delete', { regions: [{ region: 'eu', url: relay.url }], WebSocketPolyfill: Impl, deleteProofQuietMs: 60_000 })
+    const provider = providers.create(doc, 'notes/delete', { regions: [{ region: 'eu', url: relay.url }], WebSocketPolyfill: Impl })
     await provider.whenSynced()
     doc.getText('t').insert(0, 'abcdef')
     await provider.whenDurable()
@@ -88,11 +114,12 @@ describe('durable acknowledgements', () => {
     store.hold()
     const appendStarted = store.nextAppend()
     const [socket] = [...sockets]
-    const probeReply = nextMessage(socket!, 'sync-step2')
+    const sent = recordSent(socket!)
     const svBefore = Y.encodeStateVector(doc)
     doc.getText('t').delete(1, 3)
     // A deletion does not move the state vector: a state-vector-only check would call this saved.
     expect(Y.encodeStateVector(doc)).toEqual(svBefore)
+    expect(sent).toEqual(['sync-update', 'durable-barrier'])
     expect(provider.durable).toBe(false)
     let resolved = false
     const durable = storedWhenResolved(
@@ -100,14 +127,54 @@ describe('durable acknowledgements', () => {
       async () => (await store.stored('notes/delete'))?.getText('t').toString() ?? null,
     )
     await appendStarted
-    // The relay answered the provider's probe: it has applied the deletion, and any ack sent so far has arrived.
-    await probeReply
-    await new Promise((resolve) => setImmediate(resolve))
+    // The relay has the deletion and the barrier, and whatever it answered has arrived.
+    await settle(socket!)
     expect(resolved).toBe(false)
     expect(provider.durable).toBe(false)
 
     store.openGate()
     expect(await durable).toBe('aef')
+  })
+
+  it('the ack of a write already under way is not taken for a deletion that came after it', async () => {
+    const { relay, store } = await start()
+    const doc = new Y.Doc()
+    const { Impl, sockets } = trackedWebSocket()
+    const provider = providers.create(doc, 'notes/window', { regions: [{ region: 'eu', url: relay.url }], WebSocketPolyfill: Impl })
+    await provider.whenSynced()
+    const t = doc.getText('t')
+    t.insert(0, 'abcdef')
+    await provider.whenDurable()
+    const [socket] = [...sockets]
+
+    store.hold()
+    const firstWrite = store.nextAppend()
+    t.insert(6, 'X')
+    await firstWrite
+    // The deletion reaches the relay while the insert's write is held; it goes into the next write.
+    t.delete(1, 3)
+    let resolved = false
+    const durable = storedWhenResolved(
+      provider.whenDurable().then(() => void (resolved = true)),
+      async () => (await store.stored('notes/window'))?.getText('t').toString() ?? null,
+    )
+    await settle(socket!)
+
+    // Let the insert's write finish and hold the deletion's.
+    const insertAck = nextMessage(socket!, 'durable-ack')
+    const secondWrite = store.nextAppend()
+    store.openGate()
+    store.hold()
+    await insertAck
+    await secondWrite
+    await settle(socket!)
+    expect(await store.stored('notes/window').then((d) => d?.getText('t').toString())).toBe('abcdefX')
+    expect(resolved).toBe(false)
+    expect(provider.durable).toBe(false)
+
+    store.openGate()
+    expect(await durable).toBe('aefX')
+    expect(provider.durable).toBe(true)
   })
 
   it('a new provider on a document with content is saved once a relay confirms it holds all of it', async () => {
@@ -121,7 +188,7 @@ describe('durable acknowledgements', () => {
     doc.getText('t').delete(0, 1)
     await first.whenDurable()
     first.destroy()
-    const second = providers.create(doc, 'notes/again', { regions, deleteProofQuietMs: 100 })
+    const second = providers.create(doc, 'notes/again', { regions })
     expect(second.durable).toBe(false)
     await second.whenSynced()
     await second.whenDurable()

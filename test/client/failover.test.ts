@@ -88,6 +88,42 @@ describe('failover', () => {
     expect(changes).toEqual(['null->eu:initial', 'eu->us:failover', 'us->eu:preferred-healthy'])
   })
 
+  it('returns to the first-listed region without round-trip ranking (measureRtt: false)', async () => {
+    cluster = await startCluster(['eu', 'us'])
+    await cluster.connected()
+    const euFront = await frontProxy(cluster.node('eu').relay.port)
+    proxies.push(euFront)
+    const provider = providers.create(new Y.Doc(), 'notes/no-rtt', {
+      regions: [
+        { region: 'eu', url: `ws://127.0.0.1:${euFront.port}` },
+        { region: 'us', url: cluster.node('us').relay.url },
+      ],
+      measureRtt: false,
+      healthCheckIntervalMs: 60,
+      returnAfterHealthyChecks: 2,
+      minRegionDwellMs: 100,
+    })
+    const health: string[] = []
+    provider.on('region-health', ({ region, healthy }) => health.push(`${region}:${healthy}`))
+    await provider.whenSynced()
+    expect(provider.region).toBe('eu')
+    expect(health).toEqual([]) // nothing is measured to rank
+
+    const toUs = nextEvent(provider, 'region-change', (e) => e.to === 'us')
+    euFront.cutLink()
+    await toUs
+    provider.doc.getText('t').insert(0, 'made in us')
+    const down = nextEvent(provider, 'region-health', (e) => e.region === 'eu' && !e.healthy)
+    await down
+    const back = nextEvent(provider, 'region-change', (e) => e.to === 'eu')
+    euFront.heal()
+    expect((await back)[0]).toEqual({ from: 'us', to: 'eu', reason: 'preferred-healthy' })
+    expect(health.filter((h) => h.startsWith('us'))).toEqual([]) // only the better region is checked
+    await provider.whenSynced()
+    await provider.whenDurable()
+    expect(provider.doc.getText('t').toString()).toBe('made in us')
+  })
+
   it('reconnects after a relay shutdown (1001) and fails over when it does not come back', async () => {
     cluster = await startCluster(['eu', 'us'])
     await cluster.connected()

@@ -8,7 +8,9 @@
  *     Yjs re-exported as `Y`, for a plain <script type="module"> (and the e2e test).
  *
  * platform 'browser' makes any Node built-in import a build error, which is
- * the guarantee that the client bundles for pages.
+ * the guarantee that the client bundles for pages. @meridian/core declares
+ * `"sideEffects": false`, which lets esbuild drop the modules of it the
+ * client never reaches (the replication policy code, and zod with it).
  */
 import { build } from 'esbuild'
 import { gzipSync } from 'node:zlib'
@@ -17,27 +19,6 @@ import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const packageDir = resolve(dirname(fileURLToPath(import.meta.url)), '..')
-const coreSrc = resolve(packageDir, '..', 'core', 'src')
-
-/**
- * @meridian/core's modules only define things (no module-level effects), but
- * its package.json does not say so, and without that esbuild keeps every
- * module the index re-exports, dragging in zod (400 KiB) through the policy
- * code a client never calls. This marks core's own files side-effect free.
- */
-const coreWithoutSideEffects = {
-  name: 'core-without-side-effects',
-  setup(b) {
-    b.onResolve({ filter: /.*/ }, async (args) => {
-      if (args.pluginData === 'resolving') return undefined
-      if (args.path !== '@meridian/core' && !args.importer.startsWith(coreSrc)) return undefined
-      const r = await b.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: 'resolving' })
-      if (r.errors.length > 0) return { errors: r.errors }
-      if (r.external || !r.path.startsWith(coreSrc)) return { path: r.path, external: r.external, sideEffects: r.sideEffects }
-      return { path: r.path, sideEffects: false }
-    })
-  },
-}
 
 const common = {
   bundle: true,
@@ -50,7 +31,6 @@ const common = {
   conditions: ['source', 'browser'],
   logLevel: 'silent',
   legalComments: 'none',
-  plugins: [coreWithoutSideEffects],
 }
 
 /** Builds both bundles into `outDir` (default dist/browser) and returns their sizes in bytes. */

@@ -16,6 +16,16 @@ export const DEFAULT_BACKOFF: Readonly<BackoffOptions> = Object.freeze({ initial
  */
 export function backoffDelay(attempt: number, options: BackoffOptions, random: () => number): number {
   const exponent = Math.max(0, Math.min(attempt, 52))
-  const ceiling = Math.min(options.maxMs, options.initialMs * options.multiplier ** exponent)
-  return ceiling / 2 + (random() * ceiling) / 2
+  return jittered(Math.min(options.maxMs, options.initialMs * options.multiplier ** exponent), random)
 }
+
+/**
+ * The longest delay, jittered the same way: for a relay that said we are too
+ * fast (4007). Every client it rate-limited in one burst must not come back
+ * at the same instant and trip the limit again.
+ */
+export function longestBackoffDelay(options: BackoffOptions, random: () => number): number {
+  return jittered(options.maxMs, random)
+}
+
+const jittered = (ceiling: number, random: () => number): number => ceiling / 2 + (random() * ceiling) / 2

@@ -6,7 +6,7 @@
  */
 import type * as Y from 'yjs'
 import type { StateVector } from '@meridian/core'
-import { backoffDelay } from './backoff.js'
+import { backoffDelay, longestBackoffDelay } from './backoff.js'
 import { classifyClose } from './close-policy.js'
 import { ClientError } from './errors.js'
 import type { ProviderStatus, RegionChangeReason } from './events.js'
@@ -22,7 +22,7 @@ import { documentUrl, resolveToken } from './url.js'
 export interface ManagerHooks {
   status(status: ProviderStatus, region: string | null): void
   regionChange(from: string | null, to: string, reason: RegionChangeReason): void
-  regionHealth(region: string, rttMs: number | null): void
+  regionHealth(region: string, healthy: boolean, rttMs: number | null): void
   relayInfo(info: { region: string; relayId: string; regions: string[] }): void
   connectionClose(region: string, code: number, reason: string): void
   synced(synced: boolean): void
@@ -70,15 +70,18 @@ export class ConnectionManager {
   ) {
     this.router = new RegionRouter(options.regions, options.preferredRegion)
     const m = options.measureRtt
+    const rank = m === false ? null : m === true ? measureHealthz : m
+    // Without ranking, health checks still run: returning to a better region needs them.
     this.prober = new RegionProber(
       this.router,
-      m === false ? null : m === true ? measureHealthz : m,
+      rank,
+      rank ?? measureHealthz,
       {
         probeTimeoutMs: options.probeTimeoutMs,
         healthCheckIntervalMs: options.healthCheckIntervalMs,
         returnPolicy: { healthyChecks: options.returnAfterHealthyChecks, minDwellMs: options.minRegionDwellMs },
       },
-      (region, rtt) => hooks.regionHealth(region, rtt),
+      (region, healthy, rtt) => hooks.regionHealth(region, healthy, rtt),
     )
   }
 
@@ -172,7 +175,6 @@ export class ConnectionManager {
         origin: this.origin,
         connectTimeoutMs: this.options.connectTimeoutMs,
         heartbeatMs: this.options.heartbeatMs,
-        deleteProofQuietMs: this.options.deleteProofQuietMs,
       },
       {
         synced: () => this.onSynced(endpoint),
@@ -266,7 +268,7 @@ export class ConnectionManager {
         return this.retryLater(endpoint, this.nextDelay(), null)
       case 'rate-limited':
         this.failuresInRow++
-        return this.retryLater(endpoint, this.options.backoff.maxMs, null)
+        return this.retryLater(endpoint, longestBackoffDelay(this.options.backoff, this.options.random), null)
       case 'retry': {
         const failures = this.router.noteFailure(region)
         const delay = this.nextDelay()
@@ -283,8 +285,8 @@ export class ConnectionManager {
 
   private retryLater(endpoint: RegionEndpoint | null, delayMs: number, reason: RegionChangeReason | null): void {
     this.target = endpoint
+    // Reconnecting to the region we were in is no region change, so it needs no reason.
     if (endpoint && endpoint.region !== this.lastRegion) this.pendingReason = reason ?? 'failover'
-    else if (endpoint) this.pendingReason = 'reconnect'
     this.timers.set('retry', delayMs, () => void this.attempt(this.target))
   }
 

@@ -11,8 +11,8 @@
  *
  * Deletions are not in state vectors, so a transaction that only deletes
  * cannot be proven that way. Such changes bump a generation counter; the
- * session proves a generation with a round trip (see session.ts) and reports
- * it here. A deletion made together with an insert travels in the same update
+ * session sends a durable barrier carrying it, and the relay's answer
+ * (barrier-durable) proves that generation and every older one. A deletion made together with an insert travels in the same update
  * and is stored in the same write, so the insert's proof covers it.
  */
 import type * as Y from 'yjs'

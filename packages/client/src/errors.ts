@@ -14,7 +14,7 @@ export type ClientErrorCode =
   | 'token-failed' // the token function threw or returned something that is not a string
   | 'bad-relay-message' // the relay sent a message that does not decode or apply
   | 'persistence-failed' // local storage (IndexedDB, file) failed to load or write
-  | 'region-unhealthy' // a health check got an error status from a relay
+  | 'region-unhealthy' // measureHealthz's rejection for an error status; the provider records it as a failed check and never reports it
   | 'listener-failed' // an event listener threw
   | 'invalid-options' // the constructor options are unusable
 

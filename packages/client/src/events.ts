@@ -9,7 +9,6 @@ export interface StatusEvent {
 
 export type RegionChangeReason =
   | 'initial' // first connection
-  | 'reconnect' // back to the region we were in before a drop
   | 'failover' // the region failed repeatedly
   | 'storage-unavailable' // the region's relay refused service (4011)
   | 'wrong-region' // the document's policy keeps it out of the region (4004)

@@ -40,7 +40,7 @@ export interface MeridianProviderOptions {
   /** Failed attempts in a row on one region before moving to the next. */
   failoverAfterAttempts?: number
   connectTimeoutMs?: number
-  /** Inbound silence after which the provider checks the connection; twice this without reply closes it. */
+  /** Inbound silence after which the provider asks the relay for a reply; as long again without any message closes the connection. */
   heartbeatMs?: number
   /** While away from the best region, how often to check whether it is back. */
   healthCheckIntervalMs?: number
@@ -48,8 +48,6 @@ export interface MeridianProviderOptions {
   returnAfterHealthyChecks?: number
   /** Least time to stay in a region before moving back to a better one. */
   minRegionDwellMs?: number
-  /** After a deletion-only edit, how long to wait for a durable-ack before asking the relay for one (docs/client.md, "Saved status"). */
-  deleteProofQuietMs?: number
   /** Updates appended to local persistence before it is compacted into one. */
   compactAfterUpdates?: number
   /** Recovered errors (also emitted as 'error'). */
@@ -75,7 +73,6 @@ export interface ResolvedOptions {
   healthCheckIntervalMs: number
   returnAfterHealthyChecks: number
   minRegionDwellMs: number
-  deleteProofQuietMs: number
   compactAfterUpdates: number
   onError: ((err: Error) => void) | undefined
   random: () => number
@@ -131,7 +128,6 @@ export function resolveOptions(input: MeridianProviderOptions): ResolvedOptions 
     healthCheckIntervalMs: positive('healthCheckIntervalMs', input.healthCheckIntervalMs, 10_000),
     returnAfterHealthyChecks: Math.floor(positive('returnAfterHealthyChecks', input.returnAfterHealthyChecks, 3)),
     minRegionDwellMs: positive('minRegionDwellMs', input.minRegionDwellMs, 30_000),
-    deleteProofQuietMs: positive('deleteProofQuietMs', input.deleteProofQuietMs, 1_000),
     compactAfterUpdates: Math.floor(positive('compactAfterUpdates', input.compactAfterUpdates, 200)),
     onError: input.onError,
     random: input.random ?? Math.random,

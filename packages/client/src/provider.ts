@@ -54,7 +54,7 @@ export class MeridianProvider extends ObservableV2<MeridianProviderEvents> {
     this.manager = new ConnectionManager(doc, docName, this.options, WebSocketImpl, this, {
       status: (status, region) => this.setStatus(status, region),
       regionChange: (from, to, reason) => this.fire('region-change', [{ from, to, reason }]),
-      regionHealth: (region, rttMs) => this.fire('region-health', [{ region, healthy: rttMs !== null, rttMs }]),
+      regionHealth: (region, healthy, rttMs) => this.fire('region-health', [{ region, healthy, rttMs }]),
       relayInfo: (info) => this.fire('relay-info', [info]),
       connectionClose: (region, code, reason) => this.fire('connection-close', [{ region, code, reason }]),
       synced: (synced) => this.setSynced(synced),
@@ -75,7 +75,7 @@ export class MeridianProvider extends ObservableV2<MeridianProviderEvents> {
       ? new LocalCache(doc, store, this.options.compactAfterUpdates, {
           loaded: (sv, hasDeletions) => {
             this.tracker.noteLoaded(sv, hasDeletions)
-            this.manager.current?.probeDeletes()
+            this.manager.current?.requestBarrier()
           },
           error: (err) => this.report(err),
         })
@@ -183,8 +183,8 @@ export class MeridianProvider extends ObservableV2<MeridianProviderEvents> {
     const session = this.manager.current
     if (!session) return
     session.sendUpdate(update)
-    // After the update, never before: a probe proves only what precedes it.
-    session.probeDeletes()
+    // After the update, never before: a barrier proves only what precedes it.
+    session.requestBarrier()
   }
 
   private readonly onAwarenessUpdate = ({ added, updated, removed }: AwarenessChange, origin: unknown): void => {

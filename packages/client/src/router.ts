@@ -114,18 +114,29 @@ export class RegionRouter {
     return rest.length > 0
   }
 
+  /**
+   * A connection to `region` failed. Its healthy streak ends too: health
+   * checks that passed before the failure say nothing about after it, and a
+   * stale streak would pull us back after a single check.
+   */
   noteFailure(region: string): number {
     const s = this.state(region)
     if (!s) return 0
     s.failures++
+    s.healthyStreak = 0
     return s.failures
   }
 
+  /**
+   * Synced with `region`: it is the current one now. Its streak starts over,
+   * so that after the next failover it must earn its return again.
+   */
   noteSynced(region: string): void {
     const s = this.state(region)
     if (!s) return
     s.failures = 0
     s.down = false
+    s.healthyStreak = 0
   }
 
   resetFailures(region: string): void {
@@ -145,23 +156,27 @@ export class RegionRouter {
   }
 
   /** One health check's outcome. A failed check resets the streak: that is the hysteresis. */
-  recordHealth(region: string, rtt: number | null, policy: ReturnPolicy): void {
+  recordHealth(region: string, healthy: boolean, policy: ReturnPolicy): void {
     const s = this.state(region)
     if (!s) return
-    if (rtt === null) {
+    if (!healthy) {
       s.healthyStreak = 0
       return
     }
-    this.setRtt(region, rtt)
     s.healthyStreak++
     if (s.healthyStreak >= policy.healthyChecks) s.down = false
   }
 
-  /** Regions a health round should check while connected to `current`: better-ranked ones, and unmeasured ones. */
-  healthTargets(current: string): RegionEndpoint[] {
+  /**
+   * Regions a health round should check while connected to `current`:
+   * better-ranked ones, and (when ranking by round trip) unmeasured ones,
+   * which may turn out better once measured.
+   */
+  healthTargets(current: string, includeUnmeasured = true): RegionEndpoint[] {
     const ranked = this.ranking()
     const at = ranked.findIndex((e) => e.region === current)
     const better = at < 0 ? ranked : ranked.slice(0, at)
+    if (!includeUnmeasured) return better
     const unmeasured = ranked.filter((e) => e.region !== current && !this.hasRtt(e.region) && !better.includes(e))
     return [...better, ...unmeasured]
   }

@@ -1,6 +1,7 @@
 /**
- * Round-trip measurement to a region. The relay serves HTTP on its WebSocket
- * port, so `GET /healthz` costs one small request and no document load.
+ * Round-trip measurement and health check of a region. The relay serves HTTP
+ * on its WebSocket port, so `GET /healthz` costs one small request and no
+ * document load.
  */
 import { ClientError } from './errors.js'
 import type { RegionEndpoint } from './router.js'
@@ -19,19 +20,32 @@ export function healthUrlOf(endpoint: RegionEndpoint): string {
 }
 
 /**
- * Pages are subject to CORS and the relay sends no CORS headers, so a page
- * asks in 'no-cors' mode: the response is opaque (no status), which still
- * times the round trip and proves the relay answers. Elsewhere (Node) the
- * status is readable and a 503 (storage failing) counts as unhealthy.
+ * A page's relay is another origin. Relays send `access-control-allow-origin: *`
+ * on /healthz, so a page asks in 'cors' mode and reads the status, as Node
+ * does: a 503 (storage failing) counts as unhealthy. A relay or proxy that
+ * sends no CORS header makes that request fail as an unreachable one would;
+ * the page then asks again in 'no-cors' mode, whose opaque answer still
+ * times the round trip and proves the relay answers, but hides a 503.
  */
 const inPage = (): boolean => typeof (globalThis as { location?: unknown }).location !== 'undefined'
 
 export const measureHealthz: MeasureRtt = async (endpoint, signal) => {
-  const started = performance.now()
+  const url = healthUrlOf(endpoint)
   // Outside pages, ask the server to close the connection: a pooled socket
   // would outlive the provider, and a fresh one measures the path as it is now.
-  const init: RequestInit = inPage() ? { mode: 'no-cors' } : { headers: { connection: 'close' } }
-  const response = await fetch(healthUrlOf(endpoint), { ...init, signal, cache: 'no-store' })
+  if (!inPage()) return timedGet(url, { headers: { connection: 'close' } }, endpoint, signal)
+  try {
+    return await timedGet(url, { mode: 'cors' }, endpoint, signal)
+  } catch (err) {
+    // An error status is an answer; only a failed request may be CORS hiding one.
+    if (err instanceof ClientError || signal.aborted) throw err
+    return timedGet(url, { mode: 'no-cors' }, endpoint, signal)
+  }
+}
+
+async function timedGet(url: string, init: RequestInit, endpoint: RegionEndpoint, signal: AbortSignal): Promise<number> {
+  const started = performance.now()
+  const response = await fetch(url, { ...init, signal, cache: 'no-store' })
   // Read the body so the connection goes back to the pool instead of lingering.
   await response.arrayBuffer()
   if (response.type !== 'opaque' && !response.ok) {

@@ -5,14 +5,13 @@
  * reports relay-info, durable acks and refusals to the provider.
  *
  * Every sync-step1 we send is answered by exactly one sync-step2, in order,
- * so a FIFO of "why we asked" tells what each reply means: the initial sync,
- * a heartbeat, or a deletion probe. A reply to a probe proves the relay has
- * applied everything we sent before the probe, so the write holding our
- * deletions is queued; the first durable-ack after that reply is taken as
- * proof that they are on its disk. Deletions the relay already had cause no
- * write and so no ack: after a quiet spell a fresh hello asks for the
- * relay's durable state instead. docs/client.md ("Saved status") describes
- * the window this leaves and the protocol addition that would close it.
+ * so a FIFO of "why we asked" tells what each reply means: the initial sync
+ * or a heartbeat.
+ *
+ * Deletions are proven durable with a durable barrier: the relay answers it
+ * once everything we sent before it is on its disk. One barrier is in flight
+ * at a time, carrying the newest deletion generation waiting for proof; its
+ * answer proves that generation and every older one.
  */
 import * as Y from 'yjs'
 import {
@@ -21,6 +20,7 @@ import {
   decodeClientMessage,
   decodeStateVectorSafe,
   encodeAwareness,
+  encodeDurableBarrier,
   encodeMeridianHello,
   encodeSyncStep1,
   encodeSyncStep2,
@@ -64,19 +64,16 @@ export interface SessionOptions {
   /** Transaction origin for what the relay sends, so the provider does not echo it back. */
   origin: unknown
   connectTimeoutMs: number
-  /** Silence after which we ask for a reply; as long again without one, the connection is dead. */
+  /** Silence after which we ask for a reply; as long again without any message, the connection is dead. */
   heartbeatMs: number
-  /** How long to wait for a durable-ack after a probe's reply before asking for one. */
-  deleteProofQuietMs: number
 }
 
-type Step1Purpose = { kind: 'initial' } | { kind: 'heartbeat' } | { kind: 'delete-probe'; generation: number }
+type Step1Purpose = 'initial' | 'heartbeat'
 
 /** Codes for connections we end ourselves; 4900+ is unused by relays and marks them as local. */
 export const LocalClose = { ConnectTimeout: 4900, HeartbeatTimeout: 4901, BadRelayMessage: 4902 } as const
 
 const HELLO = encodeMeridianHello(MERIDIAN_CLIENT_PROTOCOL_VERSION, ClientFeature.DurableAck | ClientFeature.RelayInfo)
-const ACK_ONLY_HELLO = encodeMeridianHello(MERIDIAN_CLIENT_PROTOCOL_VERSION, ClientFeature.DurableAck)
 
 export class Session {
   private readonly ws: WebSocketLike
@@ -85,9 +82,11 @@ export class Session {
   private isSynced = false
   private sentStep2 = false
   private readonly step1s: Step1Purpose[] = []
-  private probing: number | null = null
-  private proofFor: number | null = null
-  private heard = true
+  /** Deletion generation of the barrier waiting for its answer. */
+  private barrier: number | null = null
+  private lastHeard = 0
+  /** When the heartbeat's sync-step1 went out, if nothing was heard since. */
+  private pingedAt: number | null = null
   private refusalRegions: string[] | null = null
 
   constructor(
@@ -119,13 +118,19 @@ export class Session {
     this.send(encodeAwareness(update))
   }
 
-  /** Starts a deletion probe if deletions wait for proof and none is under way. */
-  probeDeletes(): void {
-    if (this.state !== 'open' || !this.sentStep2 || this.probing !== null || this.proofFor !== null) return
+  /**
+   * Sends a durable barrier if deletions wait for proof and none is in
+   * flight. Call it after sending the deletions: a barrier proves only what
+   * precedes it. Not before our sync-step2 went out, as that carries what
+   * the relay lacked (edits made offline, the local copy) and a barrier
+   * before it would prove none of that.
+   */
+  requestBarrier(): void {
+    if (this.state !== 'open' || !this.sentStep2 || this.barrier !== null) return
     const generation = this.hooks.pendingDeleteGeneration()
     if (generation === null) return
-    this.probing = generation
-    this.sendStep1({ kind: 'delete-probe', generation })
+    this.barrier = generation
+    this.send(encodeDurableBarrier(generation))
   }
 
   /** Ends the connection on the provider's request; no `closed` hook follows. */
@@ -154,15 +159,17 @@ export class Session {
     this.timers.clear('connect')
     // Hello first, so that every extension message can reach us.
     this.send(HELLO)
-    this.sendStep1({ kind: 'initial' })
+    this.sendStep1('initial')
     const awareness = this.hooks.localAwareness()
     if (awareness) this.sendAwareness(awareness)
-    this.armHeartbeat()
+    this.lastHeard = Date.now()
+    this.armHeartbeat(this.options.heartbeatMs)
   }
 
   private readonly onMessage = (event: WebSocketEventLike): void => {
     if (this.state !== 'open') return
-    this.heard = true
+    this.lastHeard = Date.now()
+    this.pingedAt = null
     const bytes = toBytes(event.data)
     const decoded = bytes ? tryDecode(() => decodeClientMessage(bytes)) : null
     if (!decoded || !decoded.ok) {
@@ -184,7 +191,7 @@ export class Session {
       case 'sync-step1':
         this.send(encodeSyncStep2(Y.encodeStateAsUpdate(this.options.doc, msg.stateVector)))
         this.sentStep2 = true
-        this.probeDeletes()
+        this.requestBarrier()
         return
       case 'sync-step2':
         Y.applyUpdate(this.options.doc, msg.update, this.options.origin)
@@ -200,7 +207,7 @@ export class Session {
         this.hooks.queryAwareness()
         return
       case 'durable-ack':
-        this.onDurableAck(decodeStateVectorSafe(msg.stateVector))
+        this.hooks.durableAck(decodeStateVectorSafe(msg.stateVector))
         return
       case 'relay-info':
         this.hooks.relayInfo({ region: msg.region, relayId: msg.relayId, regions: msg.regions })
@@ -208,51 +215,53 @@ export class Session {
       case 'refusal':
         this.refusalRegions = msg.regions
         return
+      case 'barrier-durable':
+        return this.onBarrierDurable(msg.id)
       case 'auth-denied':
         // The relay closes with a code right after; the code decides what we do.
         return
       case 'meridian-hello':
-        throw new ClientError('bad-relay-message', 'meridian-hello is sent by clients, not relays')
+      case 'durable-barrier':
+        throw new ClientError('bad-relay-message', `${msg.type} is sent by clients, not relays`)
     }
   }
 
   private onStep2Reply(): void {
     const purpose = this.step1s.shift()
-    if (!purpose) return
-    if (purpose.kind === 'initial' && !this.isSynced) {
+    if (purpose === 'initial' && !this.isSynced) {
       this.isSynced = true
       this.hooks.synced()
-    } else if (purpose.kind === 'delete-probe') {
-      this.probing = null
-      this.proofFor = purpose.generation
-      this.timers.set('proof', this.options.deleteProofQuietMs, () => this.send(ACK_ONLY_HELLO))
     }
   }
 
-  private onDurableAck(stateVector: StateVector): void {
-    this.hooks.durableAck(stateVector)
-    if (this.proofFor === null) return
-    const generation = this.proofFor
-    this.proofFor = null
-    this.timers.clear('proof')
-    this.hooks.deletesProven(generation)
-    this.probeDeletes()
+  private onBarrierDurable(id: number): void {
+    // Only the id we sent may prove anything: a larger one would "prove" deletions not yet made.
+    if (id !== this.barrier) throw new ClientError('bad-relay-message', `barrier-durable ${id} answers no barrier we sent`)
+    this.barrier = null
+    this.hooks.deletesProven(id)
+    this.requestBarrier()
   }
 
-  private armHeartbeat(): void {
-    this.timers.set('heartbeat', this.options.heartbeatMs, () => {
+  /**
+   * A message resets the silence; after heartbeatMs of it we send a
+   * sync-step1 (which the relay must answer), and heartbeatMs more without
+   * any message ends the connection. Messages only stamp the time (no timer
+   * churn per message); the timer wakes when the silence could be due.
+   */
+  private armHeartbeat(delayMs: number): void {
+    this.timers.set('heartbeat', delayMs, () => {
       if (this.state !== 'open') return
-      if (this.heard) {
-        this.heard = false
-        this.armHeartbeat()
-        return
+      const now = Date.now()
+      const silentFor = now - this.lastHeard
+      const { heartbeatMs } = this.options
+      if (silentFor < heartbeatMs) return this.armHeartbeat(heartbeatMs - silentFor)
+      if (this.pingedAt === null) {
+        this.pingedAt = now
+        this.sendStep1('heartbeat')
+        return this.armHeartbeat(heartbeatMs)
       }
-      if (this.step1s.some((p) => p.kind === 'heartbeat')) {
-        this.abort(LocalClose.HeartbeatTimeout, 'no reply from the relay')
-        return
-      }
-      this.sendStep1({ kind: 'heartbeat' })
-      this.armHeartbeat()
+      if (now - this.pingedAt < heartbeatMs) return this.armHeartbeat(heartbeatMs - (now - this.pingedAt))
+      this.abort(LocalClose.HeartbeatTimeout, 'no reply from the relay')
     })
   }
 

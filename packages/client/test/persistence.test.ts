@@ -76,6 +76,43 @@ for (const [kind, make] of Object.entries(stores)) {
   })
 }
 
+describe('IndexedDbPersistence', () => {
+  it('compaction keeps what another tab appended to the same database', async () => {
+    const indexedDB = new IDBFactory()
+    const mine = new IndexedDbPersistence('notes/tabs', { indexedDB })
+    const theirs = new IndexedDbPersistence('notes/tabs', { indexedDB })
+    const myDoc = new Y.Doc()
+    const theirDoc = new Y.Doc()
+    myDoc.getText('t').insert(0, 'mine ')
+    theirDoc.getMap('m').set('tab', 'theirs')
+    await mine.append(Y.encodeStateAsUpdate(myDoc))
+    await theirs.append(Y.encodeStateAsUpdate(theirDoc))
+    // This tab never saw the other's update; its state alone would drop it.
+    await mine.compact(Y.encodeStateAsUpdate(myDoc))
+
+    const fresh = new IndexedDbPersistence('notes/tabs', { indexedDB })
+    const stored = await fresh.load()
+    expect(stored).toHaveLength(1)
+    const reloaded = new Y.Doc()
+    for (const u of stored) Y.applyUpdate(reloaded, u)
+    expect(reloaded.getText('t').toString()).toBe('mine ')
+    expect(reloaded.getMap('m').get('tab')).toBe('theirs')
+    await Promise.all([mine.close(), theirs.close(), fresh.close()])
+  })
+
+  it('a compaction that cannot merge leaves every entry in place', async () => {
+    const indexedDB = new IDBFactory()
+    const store = new IndexedDbPersistence('notes/bad', { indexedDB })
+    const doc = new Y.Doc()
+    doc.getText('t').insert(0, 'kept')
+    await store.append(Y.encodeStateAsUpdate(doc))
+    await store.append(new Uint8Array([255, 255, 255]))
+    await expect(store.compact(Y.encodeStateAsUpdate(doc))).rejects.toBeDefined()
+    expect(await store.load()).toHaveLength(2)
+    await store.close()
+  })
+})
+
 describe('FilePersistence', () => {
   it('ignores a frame cut short by a crash mid-append', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'meridian-client-'))
@@ -93,6 +130,36 @@ describe('FilePersistence', () => {
     const again = new Y.Doc()
     Y.applyUpdate(again, updates[0]!)
     expect(again.getText('t').toString()).toBe('whole')
+  })
+
+  it('keeps appends made after a torn tail: the next load has every whole frame', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'meridian-client-'))
+    dirs.push(dir)
+    const path = join(dir, 'doc.bin')
+    const doc = new Y.Doc()
+    const updates: Uint8Array[] = []
+    doc.on('update', (u: Uint8Array) => updates.push(u))
+    const text = doc.getText('t')
+    text.insert(0, 'before ')
+    const first = new FilePersistence(path)
+    for (const u of updates.splice(0)) await first.append(u)
+    // The process dies mid-append: a length prefix promising 200 bytes, and 3 of them.
+    await appendFile(path, new Uint8Array([200, 0, 0, 0, 1, 2, 3]))
+
+    // Restart: load what is there, then keep editing and appending.
+    const second = new FilePersistence(path)
+    const loaded = new Y.Doc()
+    for (const u of await second.load()) Y.applyUpdate(loaded, u)
+    expect(loaded.getText('t').toString()).toBe('before ')
+    text.insert(text.length, 'after')
+    text.delete(0, 1)
+    for (const u of updates.splice(0)) await second.append(u)
+
+    const third = new FilePersistence(path)
+    const again = new Y.Doc()
+    for (const u of await third.load()) Y.applyUpdate(again, u)
+    expect(again.getText('t').toString()).toBe('efore after')
+    expect(again.getText('t').toString()).toBe(text.toString())
   })
 
   it('loads nothing from a missing file and refuses writes after close', async () => {

@@ -57,13 +57,13 @@ describe('RegionRouter', () => {
     const r = new RegionRouter(endpoints, 'eu')
     const since = 0
     expect(r.healthTargets('us').map((e) => e.region)).toEqual(['eu', 'ap'])
-    r.recordHealth('eu', 10, policy)
-    r.recordHealth('eu', 10, policy)
-    r.recordHealth('eu', null, policy) // a flap resets the streak
-    r.recordHealth('eu', 10, policy)
-    r.recordHealth('eu', 10, policy)
+    r.recordHealth('eu', true, policy)
+    r.recordHealth('eu', true, policy)
+    r.recordHealth('eu', false, policy) // a flap resets the streak
+    r.recordHealth('eu', true, policy)
+    r.recordHealth('eu', true, policy)
     expect(r.returnCandidate('us', 5_000, since, policy)).toBeNull()
-    r.recordHealth('eu', 10, policy)
+    r.recordHealth('eu', true, policy)
     expect(r.returnCandidate('us', 500, since, policy)).toBeNull() // too soon
     expect(r.returnCandidate('us', 1_000, since, policy)?.region).toBe('eu')
     expect(r.returnCandidate('eu', 1_000, since, policy)).toBeNull()
@@ -72,8 +72,47 @@ describe('RegionRouter', () => {
   it('clears a down mark once the region is healthy again', () => {
     const r = new RegionRouter(endpoints, null)
     r.markDown('eu')
-    for (let i = 0; i < 3; i++) r.recordHealth('eu', 10, policy)
+    for (let i = 0; i < 3; i++) r.recordHealth('eu', true, policy)
     expect(r.isDown('eu')).toBe(false)
+  })
+
+  // What the connection manager tells the router over two failover cycles.
+  const earnReturn = (r: RegionRouter, since: number): void => {
+    for (let i = 0; i < policy.healthyChecks - 1; i++) {
+      r.recordHealth('eu', true, policy)
+      expect(r.returnCandidate('us', since + 10_000, since, policy)).toBeNull()
+    }
+    r.recordHealth('eu', true, policy)
+    expect(r.returnCandidate('us', since + 10_000, since, policy)?.region).toBe('eu')
+  }
+
+  it('needs fresh healthy checks in every failover cycle, after a plain connection failure', () => {
+    const r = new RegionRouter(endpoints, 'eu')
+    r.noteSynced('eu')
+    r.noteFailure('eu')
+    r.noteFailure('eu')
+    r.noteSynced('us')
+    earnReturn(r, 0)
+    // The move back fails: eu refuses the connection twice and we are in us again.
+    r.noteFailure('eu')
+    r.noteFailure('eu')
+    r.noteSynced('us')
+    earnReturn(r, 40_000)
+  })
+
+  it('starts the streak over when a region becomes the current one', () => {
+    const r = new RegionRouter(endpoints, 'eu')
+    earnReturn(r, 0)
+    r.noteSynced('eu')
+    // Left again without a failure of eu's own (a disconnect, the browser going offline, 4007).
+    r.noteSynced('us')
+    earnReturn(r, 40_000)
+  })
+
+  it('checks only better regions when not ranking by round trip', () => {
+    const r = new RegionRouter(endpoints, null)
+    expect(r.healthTargets('us', false).map((e) => e.region)).toEqual(['eu'])
+    expect(r.healthTargets('us').map((e) => e.region)).toEqual(['eu', 'ap'])
   })
 })
 

@@ -12,7 +12,9 @@ import {
   decodeClientMessage,
   encodeAuthDenied,
   encodeAwareness,
+  encodeBarrierDurable,
   encodeClientMessage,
+  encodeDurableBarrier,
   encodeDurableAck,
   encodeMeridianHello,
   encodeQueryAwareness,
@@ -198,6 +200,8 @@ const perType: Record<ClientMessage['type'], fc.Arbitrary<ClientMessage>> = {
   refusal: fc
     .record({ code: fc.integer({ min: 1000, max: 4999 }), reason: text, regions })
     .map((r) => ({ type: 'refusal', ...r })),
+  'durable-barrier': fc.maxSafeNat().map((id) => ({ type: 'durable-barrier', id })),
+  'barrier-durable': fc.maxSafeNat().map((id) => ({ type: 'barrier-durable', id })),
 }
 
 describe('round trips', () => {
@@ -243,6 +247,13 @@ describe('round trips', () => {
     expect(hasFeature(2 ** 40 + 1, ClientFeature.DurableAck)).toBe(true)
   })
 
+  it('frames a durable barrier and its answer as type, then the id as one varUint', () => {
+    expect(encodeDurableBarrier(5)).toEqual(Uint8Array.of(104, 5))
+    expect(encodeBarrierDurable(300)).toEqual(Uint8Array.of(105, 0xac, 0x02))
+    expect(decodeClientMessage(Uint8Array.of(104, 0))).toEqual({ type: 'durable-barrier', id: 0 })
+    expect(decodeClientMessage(encodeBarrierDurable(Number.MAX_SAFE_INTEGER))).toEqual({ type: 'barrier-durable', id: Number.MAX_SAFE_INTEGER })
+  })
+
   it('encoders refuse values the decoder would reject', () => {
     const codeOf = (run: () => unknown): string | undefined => {
       try {
@@ -258,6 +269,9 @@ describe('round trips', () => {
     expect(codeOf(() => encodeRefusal(999, 'x', []))).toBe('invalid-message')
     expect(codeOf(() => encodeRefusal(5000, 'x', []))).toBe('invalid-message')
     expect(codeOf(() => encodeAwarenessUpdate([{ clientId: 1.5, clock: 0, state: 'null' }]))).toBe('invalid-message')
+    expect(codeOf(() => encodeDurableBarrier(-1))).toBe('invalid-message')
+    expect(codeOf(() => encodeDurableBarrier(0.5))).toBe('invalid-message')
+    expect(codeOf(() => encodeBarrierDurable(2 ** 53))).toBe('invalid-message')
     expect(codeOf(() => encodeRefusal(4004, 'wrong region', ['eu-west']))).toBeUndefined()
   })
 })
@@ -281,7 +295,13 @@ describe('malformed messages give the right DecodeError code', () => {
     ['list count past end', [103, 0xa4, 0x1f, 0, 100], 'bad-length'],
     ['unknown type 4', [4], 'unknown-type'],
     ['unknown type 99', [99], 'unknown-type'],
-    ['unused reserved type 104', [104], 'unknown-type'],
+    ['unused reserved type 106', [106], 'unknown-type'],
+    ['unused reserved type 127', [127], 'unknown-type'],
+    ['durable-barrier without id', [104], 'truncated'],
+    ['barrier-durable with a cut-off id', [105, 0x80], 'truncated'],
+    ['durable-barrier id past 2^53', [104, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f], 'varint-overflow'],
+    ['trailing bytes after durable-barrier', [104, 1, 0], 'trailing-bytes'],
+    ['trailing bytes after barrier-durable', [105, 7, 7], 'trailing-bytes'],
     ['unknown two-byte type', [0x80, 0x01], 'unknown-type'],
     ['unknown sync sub-type', [0, 3, 0], 'unknown-type'],
     ['unknown auth sub-type', [2, 1, 0], 'unknown-type'],

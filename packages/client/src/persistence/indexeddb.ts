@@ -1,9 +1,10 @@
 /**
  * LocalPersistence on IndexedDB: one database per document, one object store
- * of updates under auto-increment keys. Compaction clears and rewrites in one
- * transaction, so a reload in the middle sees either all old entries or the
- * merged one.
+ * of updates under auto-increment keys. Compaction reads, merges, clears and
+ * rewrites in one transaction, so a reload in the middle sees either all old
+ * entries or the merged one, and another tab's entries survive it.
  */
+import * as Y from 'yjs'
 import type { LocalPersistence } from './types.js'
 import { ClientError } from '../errors.js'
 
@@ -81,13 +82,37 @@ export class IndexedDbPersistence implements LocalPersistence {
     await done(tx)
   }
 
+  /**
+   * Another tab on the same document appends to the same store, and this
+   * tab's state need not hold what it wrote: the entries are read and merged
+   * with `state` inside the transaction that replaces them, so none that
+   * exists when the rewrite happens is lost. (Readwrite transactions on one
+   * store do not interleave.)
+   */
   async compact(state: Uint8Array): Promise<void> {
     const db = await this.open()
     const tx = db.transaction(STORE, 'readwrite')
     const store = tx.objectStore(STORE)
-    store.clear()
-    store.add(state)
-    await done(tx)
+    const finished = done(tx)
+    let failure: unknown = null
+    const read = store.getAll()
+    read.onsuccess = () => {
+      const stored = (read.result as unknown[]).filter((v): v is Uint8Array => v instanceof Uint8Array)
+      try {
+        const merged = stored.length === 0 ? state : Y.mergeUpdates([...stored, state])
+        store.clear()
+        store.add(merged)
+      } catch (err) {
+        // An entry that is not a Yjs update: keep everything as it is.
+        failure = err
+        tx.abort()
+      }
+    }
+    try {
+      await finished
+    } catch (err) {
+      throw failure ?? err
+    }
   }
 
   async close(): Promise<void> {

@@ -24,6 +24,12 @@
  *                        varUint n, n × varString allowedRegion
  *   103 refusal        = varUint closeCode, varString reason,  (relay → client,
  *                        varUint n, n × varString servingRegion  then it closes)
+ *   104 durable-barrier = varUint id                          (client → relay)
+ *   105 barrier-durable = varUint id                          (relay → client)
+ *         the barrier's id echoed once everything the client sent before the
+ *         barrier is durable: it proves what a state vector cannot name
+ *         (deletions). Answered only after meridian-hello.
+ *   106–127 free.
  *
  *   varUint       = LEB128, 7 bits per byte, at most 53 bits (lib0)
  *   varUint8Array = varUint length, bytes
@@ -45,6 +51,8 @@ export const MessageType = {
   DurableAck: 101,
   RelayInfo: 102,
   Refusal: 103,
+  DurableBarrier: 104,
+  BarrierDurable: 105,
 } as const
 
 export const SyncMessageType = { Step1: 0, Step2: 1, Update: 2 } as const
@@ -71,6 +79,8 @@ export type ClientMessage =
   | { type: 'durable-ack'; stateVector: Uint8Array }
   | { type: 'relay-info'; region: string; relayId: string; regions: string[] }
   | { type: 'refusal'; code: number; reason: string; regions: string[] }
+  | { type: 'durable-barrier'; id: number }
+  | { type: 'barrier-durable'; id: number }
 
 export interface ClientDecodeLimits {
   /** Most bytes in one update, state vector or awareness field. */
@@ -154,6 +164,12 @@ export function decodeClientMessage(bytes: Uint8Array, limits: ClientDecodeLimit
       msg = { type: 'refusal', code, reason, regions: readStringList(r, 'refusal regions', maxList, maxString) }
       break
     }
+    case MessageType.DurableBarrier:
+      msg = { type: 'durable-barrier', id: r.readVarUint('durable-barrier id') }
+      break
+    case MessageType.BarrierDurable:
+      msg = { type: 'barrier-durable', id: r.readVarUint('barrier-durable id') }
+      break
     default:
       throw new DecodeError('unknown-type', `unknown message type ${type}`)
   }
@@ -260,6 +276,17 @@ export function encodeRefusal(code: number, reason: string, regions: readonly st
   return encoding.toUint8Array(enc)
 }
 
+export const encodeDurableBarrier = (id: number): Uint8Array => encodeId(MessageType.DurableBarrier, id, 'durable-barrier id')
+export const encodeBarrierDurable = (id: number): Uint8Array => encodeId(MessageType.BarrierDurable, id, 'barrier-durable id')
+
+function encodeId(type: number, id: number, field: string): Uint8Array {
+  assertUint(id, field, 0)
+  const enc = encoding.createEncoder()
+  encoding.writeVarUint(enc, type)
+  encoding.writeVarUint(enc, id)
+  return encoding.toUint8Array(enc)
+}
+
 export function encodeClientMessage(msg: ClientMessage): Uint8Array {
   switch (msg.type) {
     case 'sync-step1': return encodeSyncStep1(msg.stateVector)
@@ -272,6 +299,8 @@ export function encodeClientMessage(msg: ClientMessage): Uint8Array {
     case 'durable-ack': return encodeDurableAck(msg.stateVector)
     case 'relay-info': return encodeRelayInfo(msg.region, msg.relayId, msg.regions)
     case 'refusal': return encodeRefusal(msg.code, msg.reason, msg.regions)
+    case 'durable-barrier': return encodeDurableBarrier(msg.id)
+    case 'barrier-durable': return encodeBarrierDurable(msg.id)
     default: {
       const never: never = msg
       throw new MeridianError('invalid-message', `unknown client message ${JSON.stringify(never)}`)

@@ -14,6 +14,7 @@ import {
   decodeClientMessage,
   decodeStateVectorSafe,
   encodeAwareness,
+  encodeBarrierDurable,
   encodeDurableAck,
   encodeRelayInfo,
   encodeSyncStep1,
@@ -28,6 +29,13 @@ import { TokenBucket } from './rate-limit.js'
 
 let nextConnectionId = 1
 
+/**
+ * Durable barriers one connection may have waiting at once. Meridian's client
+ * keeps one in flight (it sends the next when the last is answered), so only
+ * a client flooding the relay with promises to keep reaches this.
+ */
+export const MAX_WAITING_BARRIERS = 16
+
 export type Access = 'read' | 'write'
 
 export class ClientConnection implements DocConnection {
@@ -37,6 +45,11 @@ export class ClientConnection implements DocConnection {
   private backlog: Uint8Array[] = []
   private backlogBytes = 0
   private closed = false
+  /** Sent meridian-hello: extension messages may reach it. */
+  private meridian = false
+  private barriersWaiting = 0
+  /** A write of this read-only connection was dropped, so a barrier-durable would claim what is not stored. */
+  private droppedWrite = false
   private readonly origin
   private readonly bucket: TokenBucket
   /** Set once the connection is authorized; until then nothing is applied. */
@@ -136,6 +149,7 @@ export class ClientConnection implements DocConnection {
       case 'sync-step2':
       case 'sync-update': {
         if (this.access !== 'write') {
+          this.droppedWrite = true
           this.ctx.onReadOnlyWrite?.()
           return
         }
@@ -163,6 +177,7 @@ export class ClientConnection implements DocConnection {
         return
       }
       case 'meridian-hello': {
+        this.meridian = true
         this.wantsDurableAcks = (msg.features & ClientFeature.DurableAck) !== 0
         if ((msg.features & ClientFeature.RelayInfo) !== 0) {
           this.send(encodeRelayInfo(this.ctx.region, this.ctx.relayId, this.ctx.regionsFor(this.docName)))
@@ -171,13 +186,41 @@ export class ClientConnection implements DocConnection {
         if (durable) this.send(encodeDurableAck(durable))
         return
       }
+      case 'durable-barrier':
+        return this.barrier(live, msg.id)
       case 'auth-denied':
         return // a client has nothing to deny; stock clients never send it
       case 'durable-ack':
       case 'relay-info':
       case 'refusal':
+      case 'barrier-durable':
         return this.close(CloseCode.MalformedMessage, `${msg.type} is sent by relays, not clients`)
     }
+  }
+
+  /**
+   * Answers once every write handed to storage so far is durable: messages
+   * are handled in order, so that includes everything this connection sent
+   * before the barrier. Never answered when a write failed (storage failure
+   * closes every client with 4011) or once the relay is unhealthy; nor for a
+   * read-only connection that had writes dropped, as the answer would claim
+   * they are stored.
+   */
+  private barrier(live: LiveDoc, id: number): void {
+    // Only clients that said hello get extension messages; stock clients never send barriers.
+    if (!this.meridian || this.droppedWrite) return
+    if (this.barriersWaiting >= MAX_WAITING_BARRIERS) return this.close(CloseCode.RateLimited, 'too many durable barriers waiting')
+    this.barriersWaiting++
+    live.whenWritesDurable().then(
+      () => {
+        this.barriersWaiting--
+        if (this.ctx.healthy()) this.send(encodeBarrierDurable(id))
+      },
+      () => {
+        // The failed write is reported, and this connection closed, by the relay's storage-failure path.
+        this.barriersWaiting--
+      },
+    )
   }
 
   private applyAwareness(live: LiveDoc, update: Uint8Array): void {

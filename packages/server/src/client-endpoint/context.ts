@@ -19,6 +19,12 @@ export interface ClientEndpointContext {
   readonly logger: Logger
   readonly limits: ClientLimits
   regionsFor(docName: string): string[]
+  /**
+   * False once the relay's storage failed: no durable barrier is answered
+   * after that (storage failure also closes every client connection; this
+   * closes the gap between the store failing and the relay noticing).
+   */
+  healthy(): boolean
   onConnectionGone(conn: ClientConnection): void
   onClosedByRelay?(code: number): void
   onReadOnlyWrite?(): void
