@@ -3,6 +3,7 @@
  * naming the field and start nothing; SIGTERM/SIGINT flush and exit 0.
  */
 import { afterEach, describe, expect, it } from 'vitest'
+import { existsSync } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { makeTempDir } from '../support/temp-dir.js'
@@ -22,21 +23,23 @@ const tempDir = async (): Promise<string> => {
 }
 
 describe('meridian relay: bad input exits 2 naming the field', () => {
+  const relay = (dir: string, ...flags: string[]): string[] => ['relay', '--data', join(dir, 'data'), ...flags]
   const cases: [string, (dir: string) => Promise<string[]>, RegExp][] = [
-    ['unknown flag', async () => ['relay', '--region', 'eu', '--bogus', '1'], /bogus/],
-    ['missing region', async () => ['relay', '--port', '0'], /--region/],
-    ['port not a number', async () => ['relay', '--region', 'eu', '--port', 'abc'], /--port/],
-    ['port out of range', async () => ['relay', '--region', 'eu', '--port', '70000'], /port/],
-    ['bad region name', async () => ['relay', '--region', 'EU!', '--port', '0'], /region/],
-    ['malformed peer', async () => ['relay', '--region', 'eu', '--peer', 'us'], /--peer/],
-    ['peer with a bad url', async () => ['relay', '--region', 'eu', '--peer', 'us=http://x'], /peers\[0\]\.url/],
-    ['bad durability', async () => ['relay', '--region', 'eu', '--durability', 'sometimes'], /durability/],
-    ['missing config file', async (dir) => ['relay', '--region', 'eu', '--config', join(dir, 'nope.json')], /--config/],
+    ['unknown flag', async (dir) => relay(dir, '--region', 'eu', '--bogus', '1'), /bogus/],
+    ['missing region', async (dir) => relay(dir, '--port', '0'), /--region/],
+    ['missing data directory', async () => ['relay', '--region', 'eu', '--port', '0'], /--data: required/],
+    ['port not a number', async (dir) => relay(dir, '--region', 'eu', '--port', 'abc'), /--port/],
+    ['port out of range', async (dir) => relay(dir, '--region', 'eu', '--port', '70000'), /port/],
+    ['bad region name', async (dir) => relay(dir, '--region', 'EU!', '--port', '0'), /region/],
+    ['malformed peer', async (dir) => relay(dir, '--region', 'eu', '--peer', 'us'), /--peer/],
+    ['peer with a bad url', async (dir) => relay(dir, '--region', 'eu', '--peer', 'us=http://x'), /peers\[0\]\.url/],
+    ['bad durability', async (dir) => relay(dir, '--region', 'eu', '--durability', 'sometimes'), /durability/],
+    ['missing config file', async (dir) => relay(dir, '--region', 'eu', '--config', join(dir, 'nope.json')), /--config/],
     [
       'config not JSON',
       async (dir) => {
         await writeFile(join(dir, 'c.json'), '{ nope')
-        return ['relay', '--region', 'eu', '--config', join(dir, 'c.json')]
+        return relay(dir, '--region', 'eu', '--config', join(dir, 'c.json'))
       },
       /not valid JSON/,
     ],
@@ -44,7 +47,7 @@ describe('meridian relay: bad input exits 2 naming the field', () => {
       'invalid policy rule',
       async (dir) => {
         await writeFile(join(dir, 'c.json'), JSON.stringify({ policies: [{ match: '**', regions: '*' }, { match: 'x/**', regions: [] }] }))
-        return ['relay', '--region', 'eu', '--config', join(dir, 'c.json')]
+        return relay(dir, '--region', 'eu', '--config', join(dir, 'c.json'))
       },
       /policies\[1\]/,
     ],
@@ -52,7 +55,7 @@ describe('meridian relay: bad input exits 2 naming the field', () => {
       'unknown config key',
       async (dir) => {
         await writeFile(join(dir, 'c.json'), JSON.stringify({ regoin: 'eu' }))
-        return ['relay', '--region', 'eu', '--config', join(dir, 'c.json')]
+        return relay(dir, '--region', 'eu', '--config', join(dir, 'c.json'))
       },
       /regoin/,
     ],
@@ -64,6 +67,8 @@ describe('meridian relay: bad input exits 2 naming the field', () => {
       expect(code).toBe(2)
       expect(stderr).toMatch(pattern)
       expect(stdout).not.toMatch(/listening/)
+      // Nothing started: not even the data directory was created.
+      expect(existsSync(join(dir, 'data'))).toBe(false)
     })
   }
 
@@ -95,4 +100,27 @@ describe('meridian relay: lifecycle', () => {
       expect((await again.kill('SIGTERM')).code).toBe(0)
     })
   }
+
+  it('flushes on SIGTERM what it applied but had not yet written', async () => {
+    const dir = await tempDir()
+    // A long group-commit window holds every write in memory until it ends: at
+    // the signal, the edit is applied and fanned out but not on disk.
+    const config = join(dir, 'window.json')
+    await writeFile(config, JSON.stringify({ groupCommitWindowMs: 10_000 }))
+    const args = ['--region', 'eu', '--port', '0', '--data', join(dir, 'data'), '--config', config]
+    const relay = await startRelayProcess(args)
+    cleanups.push(() => relay.kill('SIGKILL'))
+    const writer = await connectRawClient(relay.url, 'doc/unflushed')
+    const reader = await connectRawClient(relay.url, 'doc/unflushed')
+    writer.doc.getText('t').insert(0, 'applied, not yet written')
+    await reader.waitFor(() => reader.doc.getText('t').toString() === 'applied, not yet written', 'fan-out')
+    expect(writer.durable().size).toBe(0)
+    expect((await relay.kill('SIGTERM')).code).toBe(0)
+
+    const again = await startRelayProcess(args)
+    cleanups.push(() => again.kill('SIGKILL'))
+    const after = await connectRawClient(again.url, 'doc/unflushed')
+    await after.waitFor(() => after.doc.getText('t').toString() === 'applied, not yet written', 'stored text')
+    await after.close()
+  })
 })

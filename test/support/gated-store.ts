@@ -27,6 +27,7 @@ export class GatedStore implements DocStore {
   readonly waitingLoads = new Set<string>()
   appendsStarted = 0
   appendsWaiting = 0
+  compactions = 0
 
   constructor(readonly inner: DocStore = new MemoryDocStore()) {}
 
@@ -119,8 +120,10 @@ export class GatedStore implements DocStore {
     this.releaseAppends()
     return this.inner.close()
   }
-  compact(doc: string, snapshot: Uint8Array, upToLogId: number): Promise<void> {
-    return this.inner.compact(doc, snapshot, upToLogId)
+  async compact(doc: string, snapshot: Uint8Array, upToLogId: number): Promise<void> {
+    await this.inner.compact(doc, snapshot, upToLogId)
+    this.compactions++
+    this.changed()
   }
   deleteDoc(doc: string): Promise<void> {
     return this.inner.deleteDoc(doc)

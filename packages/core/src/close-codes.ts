@@ -8,7 +8,7 @@ export const CloseCode = {
   RelayShutdown: 1001,
   /** Message could not be decoded (bad varint, bad length, unknown type). */
   MalformedMessage: 4000,
-  /** A single message exceeded the relay's maximum message size. */
+  /** The connection sent more than the pre-authentication cap before it was authorized and its document loaded. */
   MessageTooLarge: 4001,
   /** A Yjs update failed validation or exceeded its CPU/memory budget. */
   InvalidUpdate: 4002,
@@ -24,8 +24,8 @@ export const CloseCode = {
   RateLimited: 4007,
   /** The client did not read fast enough; its send buffer hit the cap. */
   SlowConsumer: 4008,
-  /** Too many documents or connections for this client. */
-  TooManyDocuments: 4009,
+  /** The relay already serves its maximum number of client connections. Retry later or elsewhere. */
+  TooManyConnections: 4009,
   /** Awareness update for a client id this connection did not introduce. */
   AwarenessSpoof: 4010,
   /** The relay's storage is failing; it cannot accept writes now. Retry elsewhere. */
@@ -34,6 +34,12 @@ export const CloseCode = {
   PeerRejected: 4012,
   /** A text frame on a binary protocol. */
   UnsupportedData: 1003,
+  /** Sent by the WebSocket layer (ws) itself: a frame that breaks RFC 6455. */
+  ProtocolError: 1002,
+  /** Sent by the WebSocket layer (ws) itself: a text frame that is not valid UTF-8. */
+  InvalidPayload: 1007,
+  /** Sent by the WebSocket layer (ws) itself: a message over the relay's maximum message size. */
+  MessageTooBig: 1009,
   /** The relay hit an internal error for this connection. Retry. */
   InternalError: 1011,
 } as const

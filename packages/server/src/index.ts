@@ -18,6 +18,7 @@ export { MemorySocket, createMemoryLink, type Deliver } from './transport/memory
 export { MemoryVolume } from './storage/memory-store.js'
 export { signToken, verifyToken, tokenCovers, TokenError, type TokenClaims, type TokenAccess } from './auth/tokens.js'
 export { createRelayMetrics, combineObservers, RelayMetrics, type MetricsSource } from './observability/metrics.js'
+export { createLogger } from './observability/logger.js'
 export { createHttpRoutes, type HttpRoutes } from './http/routes.js'
 export type { ClusterView } from './http/cluster-view.js'
 export { startDevCluster, DEV_REGIONS, DEV_DELAYS, type DevCluster, type DevClusterOptions } from './dev/dev-cluster.js'

@@ -66,6 +66,7 @@ export class Relay {
   private readonly httpServer: http.Server
   private readonly wss: WebSocketServer
   private storageFailed = false
+  private finalFlushFailed = false
   private started = false
   private closing: Promise<void> | null = null
 
@@ -78,7 +79,7 @@ export class Relay {
     this.logger = deps.logger ?? createLogger({ level: o.logLevel, region: o.region })
     this.metrics = deps.metrics ?? createRelayMetrics()
     this.store = deps.store ?? (o.dataDir ? new LevelDocStore(o.dataDir, { durability: o.durability }) : new MemoryDocStore())
-    this.committer = new GroupCommitter(this.store, { onError: (err) => this.failStorage(err) })
+    this.committer = new GroupCommitter(this.store, { onError: (err) => this.failStorage(err), windowMs: o.groupCommitWindowMs })
     this.docs = new DocRegistry({
       store: this.store,
       idleEvictMs: o.idleEvictMs,
@@ -93,6 +94,7 @@ export class Relay {
       onStoredLoaded: (bytes) => this.metrics.updateApplied('storage', bytes),
     })
     this.docs.onEffectiveUpdate((_live, update, origin) => this.metrics.updateApplied(origin.kind, update.byteLength))
+    this.docs.onEvicted(() => this.metrics.documentEvicted())
     this.audit = new AuditLog(o.dataDir, this.logger)
     this.clients = new ClientEndpoint({
       options: o,
@@ -150,7 +152,7 @@ export class Relay {
         audit: this.audit,
         observer,
         maxMessageBytes: o.maxMessageBytes,
-        highWaterBytes: 1024 * 1024,
+        highWaterBytes: o.peerHighWaterBytes,
         digestIntervalMs: o.digestIntervalMs,
         ackTimeoutMs: o.peerAckTimeoutMs,
         helloTimeoutMs: o.peerHelloTimeoutMs,
@@ -258,6 +260,14 @@ export class Relay {
     return this.closing
   }
 
+  /**
+   * After close(): true when everything applied was stored and nothing ever
+   * failed to store. The CLI exits non-zero otherwise.
+   */
+  get closedCleanly(): boolean {
+    return !this.finalFlushFailed && !this.storageFailed
+  }
+
   private async shutdown(): Promise<void> {
     this.routes.close()
     const closed = this.deps.listen !== false ? new Promise<void>((resolve) => this.httpServer.close(() => resolve())) : Promise.resolve()
@@ -267,10 +277,12 @@ export class Relay {
     this.mesh?.close()
     this.docs.close()
     try {
-      await this.committer.close()
+      await this.committer.flush()
     } catch (err) {
-      this.logger.error({ code: 'flush-failed', err }, 'final flush failed')
+      this.finalFlushFailed = true
+      this.logger.error({ code: 'flush-failed', err }, 'final flush failed: updates applied since the last durable write may be lost')
     }
+    await this.committer.close()
     await this.store.close()
     await this.audit.flush()
     this.wss.close()

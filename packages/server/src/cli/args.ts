@@ -80,5 +80,8 @@ export const parseRelayArgs = (argv: string[], env: { authSecret?: string; peerS
   set('peerSecret', v['peer-secret'] ?? env.peerSecret)
   if (v.peer) input.peers = [...((file.peers as unknown[]) ?? []), ...v.peer.map(parsePeerFlag)]
   if (input.region === undefined) throw new ConfigError('--region: required')
+  // In-memory relays are for tests and embedding; from the command line an
+  // omitted --data would silently lose everything on restart.
+  if (input.dataDir === undefined) throw new ConfigError('--data: required (the directory of this relay\'s LevelDB)')
   return input as RelayOptionsInput
 }

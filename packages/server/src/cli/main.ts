@@ -48,7 +48,7 @@ const runRelay = async (argv: string[]): Promise<void> => {
     stopping = true
     relay.logger.info({ signal }, 'stopping')
     relay.close().then(
-      () => process.exit(0),
+      () => (relay.closedCleanly ? process.exit(0) : fail('stopped, but storage had failed: some updates were not stored (see the log)', 1)),
       (err: unknown) => fail(`shutdown failed: ${(err as Error).message}`, 1),
     )
   }

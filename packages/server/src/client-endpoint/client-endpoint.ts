@@ -55,6 +55,7 @@ export class ClientEndpoint {
       return refuse(CloseCode.WrongRegion, `wrong region; regions=${regions.join(',')}`)
     }
     if (!this.deps.healthy()) return refuse(CloseCode.StorageUnavailable, 'storage unavailable')
+    if (this.connections.size >= options.maxClientConnections) return refuse(CloseCode.TooManyConnections, 'relay at its connection limit')
     // The connection exists from the first byte so that what the client sends
     // while we authenticate and load is buffered (and capped), not lost.
     const conn = new ClientConnection(socket, docName, this.contextFor())
@@ -108,6 +109,7 @@ export class ClientEndpoint {
         awareness: { maxEntries: options.maxAwarenessIdsPerConnection * 4, maxStateBytes: options.maxAwarenessStateBytes },
       },
       regionsFor: (doc) => this.deps.regionsFor(doc),
+      healthy: () => this.deps.healthy(),
       onConnectionGone: (conn) => this.connections.delete(conn),
       onClosedByRelay: (code) => metrics.clientClosed(code),
       onReadOnlyWrite: () => metrics.readOnlyWriteDropped(),

@@ -26,6 +26,12 @@ export const relayOptionsSchema = z
     dataDir: z.string().min(1).optional(),
     /** LevelDB write durability: "fsync" syncs every group commit; "buffered" leaves it to the OS (survives a process crash, not a power loss). */
     durability: z.enum(['fsync', 'buffered']).default('fsync'),
+    /**
+     * How long a group commit waits for more updates after the first; 0 writes
+     * at the end of the event-loop turn. Raises ack latency by up to this much,
+     * in exchange for fewer fsyncs under many small writers.
+     */
+    groupCommitWindowMs: z.number().int().min(0).max(10_000).default(0),
     /** Peer relays in other regions. */
     peers: z.array(peerSchema).default([]),
     /** Shared secret relays use to authenticate each other; required when peers are configured over non-loopback links. */
@@ -38,6 +44,8 @@ export const relayOptionsSchema = z
     maxMessageBytes: z.number().int().min(1024).max(256 * 1024 * 1024).default(4 * 1024 * 1024),
     /** A connection whose unsent data exceeds this is closed as a slow consumer. */
     maxBufferedBytes: z.number().int().min(64 * 1024).default(16 * 1024 * 1024),
+    /** Client connections one relay serves at once; more are refused with TooManyConnections (4009). */
+    maxClientConnections: z.number().int().min(1).default(50_000),
     /** What a connection may send before it is authenticated and its document loaded. */
     maxPreAuthBytes: z.number().int().min(1024).default(1024 * 1024),
     /** Per-connection token bucket: sustained messages per second… */
@@ -58,6 +66,8 @@ export const relayOptionsSchema = z
     peerHelloTimeoutMs: z.number().int().min(1).default(10_000),
     /** A peer frame unacknowledged this long closes the link (its catch-up resends). */
     peerAckTimeoutMs: z.number().int().min(1).default(30_000),
+    /** A peer link's send buffer above which its queued deltas wait (and keep coalescing). */
+    peerHighWaterBytes: z.number().int().min(64 * 1024).default(1024 * 1024),
     /** Peer reconnect backoff: exponential from base to cap, with full jitter. */
     peerBackoffBaseMs: z.number().int().min(1).default(200),
     peerBackoffMaxMs: z.number().int().min(1).default(10_000),

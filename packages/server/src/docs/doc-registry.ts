@@ -1,12 +1,14 @@
 /**
  * Owns the loaded documents of one relay. A document is loaded from storage
  * exactly once, and nobody sees it before that load finished (other Yjs
- * servers have served an empty document while loading). Idle documents
- * leave memory after `idleEvictMs`, so a document costs memory only while in
- * use; long logs are compacted into a snapshot on load.
+ * servers have served an empty document while loading). Documents idle for
+ * `idleEvictMs` leave memory, so a document costs memory only while in use;
+ * logs are compacted into a snapshot on load and, for documents that stay
+ * open, every `compactAfterEntries` writes.
  */
 import * as Y from 'yjs'
 import type { Logger } from 'pino'
+import { CloseCode } from '@meridian/core'
 import { LiveDoc, type LiveDocHooks } from './live-doc.js'
 import { STORAGE_ORIGIN, type UpdateOrigin } from './origin.js'
 import type { DocStore } from '../storage/doc-store.js'
@@ -26,14 +28,33 @@ export interface DocRegistryOptions {
 
 export type EffectiveUpdateListener = (doc: LiveDoc, update: Uint8Array, origin: UpdateOrigin) => void
 
+/** The sweep looks for idle documents this often (bounded so eviction stays close to idleEvictMs). */
+const sweepIntervalOf = (idleEvictMs: number): number => Math.max(5, Math.min(5_000, Math.floor(idleEvictMs / 2)))
+
 export class DocRegistry {
-  private readonly docs = new Map<string, Promise<LiveDoc>>()
+  /** Loads in progress; a document leaves this map once loaded. */
+  private readonly loading = new Map<string, Promise<LiveDoc>>()
   private readonly loaded = new Map<string, LiveDoc>()
-  private readonly evictTimers = new Map<string, ReturnType<typeof setTimeout>>()
+  private readonly compacting = new Set<string>()
   private readonly listeners = new Set<EffectiveUpdateListener>()
+  private readonly evictionListeners = new Set<(doc: string) => void>()
+  private readonly hooks: LiveDocHooks
+  private sweepTimer: ReturnType<typeof setInterval> | null = null
   private closed = false
 
-  constructor(private readonly options: DocRegistryOptions) {}
+  constructor(private readonly options: DocRegistryOptions) {
+    // One hooks object for every document: per-document closures cost heap.
+    this.hooks = {
+      persist: options.persist,
+      encodeDurableAck: options.encodeDurableAck,
+      onPersistError: options.onPersistError,
+      onEffectiveUpdate: (doc, update, origin) => {
+        for (const listener of this.listeners) listener(doc, update, origin)
+      },
+      onWriteDurable: (doc) => this.maybeCompact(doc),
+      onCorrupted: (doc) => this.reload(doc),
+    }
+  }
 
   get size(): number {
     return this.loaded.size
@@ -48,15 +69,33 @@ export class DocRegistry {
     return () => this.listeners.delete(listener)
   }
 
-  /** The loaded document, loading it first if needed. Never resolves to a half-loaded doc. */
+  /** Called with the name of every document that leaves memory (idle, or dropped to be reloaded). */
+  onEvicted(listener: (doc: string) => void): () => void {
+    this.evictionListeners.add(listener)
+    return () => this.evictionListeners.delete(listener)
+  }
+
+  private evicted(name: string): void {
+    for (const listener of [...this.evictionListeners]) listener(name)
+  }
+
+  /**
+   * The loaded document, loading it first if needed. Never resolves to a
+   * half-loaded doc. Callers use it in the same turn it resolves (eviction
+   * runs from a timer, so it cannot come in between).
+   */
   acquire(name: string): Promise<LiveDoc> {
     if (this.closed) return Promise.reject(new Error('registry closed'))
-    this.cancelEviction(name)
-    let pending = this.docs.get(name)
+    const live = this.loaded.get(name)
+    if (live) return Promise.resolve(live)
+    let pending = this.loading.get(name)
     if (!pending) {
       pending = this.load(name)
-      this.docs.set(name, pending)
-      pending.catch(() => this.docs.delete(name))
+      this.loading.set(name, pending)
+      const done = (): void => {
+        if (this.loading.get(name) === pending) this.loading.delete(name)
+      }
+      pending.then(done, done)
     }
     return pending
   }
@@ -66,18 +105,12 @@ export class DocRegistry {
     return this.loaded.get(name)
   }
 
-  private async load(name: string): Promise<LiveDoc> {
+  private async load(name: string, after?: Promise<unknown>): Promise<LiveDoc> {
+    await after
     const { store, logger } = this.options
     const stored = await store.loadDoc(name)
-    const live = new LiveDoc(name, {
-      persist: this.options.persist,
-      encodeDurableAck: this.options.encodeDurableAck,
-      onPersistError: this.options.onPersistError,
-      onEffectiveUpdate: (doc, update, origin) => {
-        for (const listener of this.listeners) listener(doc, update, origin)
-      },
-      onIdle: (doc) => this.scheduleEviction(doc),
-    })
+    if (this.closed) throw new Error('registry closed')
+    const live = new LiveDoc(name, this.hooks)
     if (stored) {
       live.doc.transact(() => {
         const parts = stored.snapshot ? [stored.snapshot, ...stored.log] : stored.log
@@ -91,46 +124,82 @@ export class DocRegistry {
           }
         }
       }, STORAGE_ORIGIN)
-      if (stored.log.length >= this.options.compactAfterEntries) {
-        const snapshot = Y.encodeStateAsUpdate(live.doc)
-        store.compact(name, snapshot, stored.lastLogId).then(
-          () => this.options.onCompaction?.(true),
-          (err: unknown) => {
-            this.options.onCompaction?.(false)
-            logger.error({ code: 'compaction-failed', doc: name, err }, 'compaction failed; the log is kept')
-          },
-        )
-      }
-    }
-    if (this.closed) {
-      live.destroy()
-      throw new Error('registry closed')
+      if (stored.log.length >= this.options.compactAfterEntries) this.compact(live, stored.lastLogId)
     }
     this.loaded.set(name, live)
-    // Loaded for someone who may never attach (a refused client, a peer
-    // delta): make sure it still leaves memory when nobody uses it.
-    this.scheduleEviction(live)
+    this.startSweep()
     return live
   }
 
-  private scheduleEviction(live: LiveDoc): void {
-    if (this.closed || this.evictTimers.has(live.name)) return
-    const timer = setTimeout(() => {
-      this.evictTimers.delete(live.name)
-      if (!live.isIdle() || this.loaded.get(live.name) !== live) return
-      this.loaded.delete(live.name)
-      this.docs.delete(live.name)
-      live.destroy()
-    }, this.options.idleEvictMs)
-    timer.unref?.()
-    this.evictTimers.set(live.name, timer)
+  /** An open document that has written enough log entries is compacted too. */
+  private maybeCompact(live: LiveDoc): void {
+    if (live.logEntriesSinceCompaction < this.options.compactAfterEntries || this.compacting.has(live.name)) return
+    this.compacting.add(live.name)
+    // The log id is read before the snapshot is taken: the snapshot then holds
+    // at least every entry up to it, and entries written after stay in the log.
+    this.options.store.loadDoc(live.name).then(
+      (stored) => {
+        this.compacting.delete(live.name)
+        if (stored && !live.isClosed && this.loaded.get(live.name) === live) this.compact(live, stored.lastLogId)
+      },
+      (err: unknown) => {
+        this.compacting.delete(live.name)
+        this.options.logger.warn({ code: 'compaction-failed', doc: live.name, err }, 'could not read the log to compact it')
+      },
+    )
   }
 
-  private cancelEviction(name: string): void {
-    const timer = this.evictTimers.get(name)
-    if (timer) {
-      clearTimeout(timer)
-      this.evictTimers.delete(name)
+  private compact(live: LiveDoc, upToLogId: number): void {
+    live.logEntriesSinceCompaction = 0
+    const { store, logger } = this.options
+    store.compact(live.name, live.encodeStateAsUpdate(), upToLogId).then(
+      () => this.options.onCompaction?.(true),
+      (err: unknown) => {
+        this.options.onCompaction?.(false)
+        logger.error({ code: 'compaction-failed', doc: live.name, err }, 'compaction failed; the log is kept')
+      },
+    )
+  }
+
+  /**
+   * Drops a document whose in-memory state can no longer be trusted (Yjs
+   * threw part-way through an update) and reloads it from storage once its
+   * good writes are durable; its clients reconnect and sync again.
+   */
+  private reload(live: LiveDoc): void {
+    if (this.closed || this.loaded.get(live.name) !== live) return
+    this.options.logger.error({ code: 'doc-reloaded', doc: live.name }, 'an update failed part-way; reloading the document from storage')
+    this.loaded.delete(live.name)
+    const writes = live.whenWritesDurable().catch(() => undefined)
+    live.closeConnections(CloseCode.InternalError, 'document reloaded after a rejected update; reconnect')
+    live.destroy()
+    this.evicted(live.name)
+    const pending = this.load(live.name, writes)
+    this.loading.set(live.name, pending)
+    const done = (): void => {
+      if (this.loading.get(live.name) === pending) this.loading.delete(live.name)
+    }
+    pending.then(done, done)
+  }
+
+  /** One timer for all documents, instead of one per document: it evicts those idle long enough. */
+  private startSweep(): void {
+    if (this.sweepTimer || this.closed) return
+    this.sweepTimer = setInterval(() => this.sweep(), sweepIntervalOf(this.options.idleEvictMs))
+    this.sweepTimer.unref?.()
+  }
+
+  private sweep(): void {
+    const now = Date.now()
+    for (const live of this.loaded.values()) {
+      if (!live.isIdle() || now - live.idleSince < this.options.idleEvictMs) continue
+      this.loaded.delete(live.name)
+      live.destroy()
+      this.evicted(live.name)
+    }
+    if (this.loaded.size === 0 && this.sweepTimer) {
+      clearInterval(this.sweepTimer)
+      this.sweepTimer = null
     }
   }
 
@@ -139,27 +208,31 @@ export class DocRegistry {
     for (const live of this.loaded.values()) live.flushPending()
   }
 
+  private stop(): void {
+    this.closed = true
+    if (this.sweepTimer) clearInterval(this.sweepTimer)
+    this.sweepTimer = null
+  }
+
   /** Drops every document without persisting pending turns (a simulated crash). */
   abandon(): void {
     if (this.closed) return
-    this.closed = true
-    for (const timer of this.evictTimers.values()) clearTimeout(timer)
-    this.evictTimers.clear()
+    this.stop()
     for (const live of this.loaded.values()) live.abandon()
     this.loaded.clear()
-    this.docs.clear()
+    this.loading.clear()
     this.listeners.clear()
+    this.evictionListeners.clear()
   }
 
   /** Hands every pending turn to persistence and drops all documents. Idempotent. */
   close(): void {
     if (this.closed) return
-    this.closed = true
-    for (const timer of this.evictTimers.values()) clearTimeout(timer)
-    this.evictTimers.clear()
+    this.stop()
     for (const live of this.loaded.values()) live.destroy()
     this.loaded.clear()
-    this.docs.clear()
+    this.loading.clear()
     this.listeners.clear()
+    this.evictionListeners.clear()
   }
 }

@@ -12,9 +12,10 @@
  */
 import * as Y from 'yjs'
 import { Awareness, removeAwarenessStates } from 'y-protocols/awareness'
-import { encodeAwareness, encodeSyncUpdate } from '@meridian/core'
+import { DEFAULT_FAN_IN, UpdateCoalescer, encodeAwareness, encodeSyncUpdate } from '@meridian/core'
 import { encodeAwarenessUpdate as encodeAwarenessStates } from 'y-protocols/awareness'
 import type { UpdateOrigin } from './origin.js'
+import { createRelayDoc, liveDocOf } from './relay-doc.js'
 
 /** What a LiveDoc needs from a connection; the client endpoint implements it. */
 export interface DocConnection {
@@ -22,6 +23,7 @@ export interface DocConnection {
   /** True for Meridian clients that opted in to durable acks. */
   readonly wantsDurableAcks: boolean
   send(message: Uint8Array): void
+  close(code: number, reason: string): void
 }
 
 export interface LiveDocHooks {
@@ -33,31 +35,80 @@ export interface LiveDocHooks {
   encodeDurableAck(stateVector: Uint8Array): Uint8Array | null
   onPersistError(doc: string, err: unknown): void
   /** Called when the document has no connections and nothing in flight. */
-  onIdle(doc: LiveDoc): void
+  onIdle?(doc: LiveDoc): void
+  /** A write of this document is durable (drives compaction of open documents). */
+  onWriteDurable?(doc: LiveDoc): void
+  /**
+   * Applying an update threw after Yjs may have integrated part of it: the
+   * in-memory document no longer matches what is stored and must be dropped
+   * (called after the caller has handled the error).
+   */
+  onCorrupted?(doc: LiveDoc): void
 }
 
+/** No sender, one connection's id, or this: several connections or a peer. */
+const NO_SENDER = -2
+const MANY_SENDERS = -1
+
+/** One turn's updates as one; a long turn goes through the coalescer, whose cost stays linear. */
+const mergeTurn = (updates: Uint8Array[]): Uint8Array => {
+  if (updates.length === 1) return updates[0]!
+  if (updates.length <= DEFAULT_FAN_IN) return Y.mergeUpdates(updates)
+  const coalescer = new UpdateCoalescer()
+  for (const u of updates) coalescer.push(u)
+  return coalescer.take()!
+}
+
+const onDocUpdate = (update: Uint8Array, origin: unknown, doc: Y.Doc): void => liveDocOf(doc)?.handleUpdate(update, origin)
+const flushTurnOf = (live: LiveDoc): void => live.flushTurn()
+
+/**
+ * Memory matters here: a relay holds one per document in use, so the fields
+ * are few and lazily created, and handlers are shared functions rather than
+ * per-instance closures (see docs/decisions.md, memory per document).
+ */
 export class LiveDoc {
-  readonly doc = new Y.Doc({ gc: true })
+  readonly doc: Y.Doc
   private awarenessInstance: Awareness | null = null
-  readonly connections = new Map<number, DocConnection>()
-  /** Awareness client ids introduced by each connection, removed when it leaves. */
-  readonly awarenessIdsByConnection = new Map<number, Set<number>>()
+  /** Usually one or two; an array costs far less than a Map for that. */
+  private readonly conns: DocConnection[] = []
+  private awarenessIds: Map<number, Set<number>> | null = null
 
   private turnUpdates: Uint8Array[] = []
-  private turnSenders = new Set<number>()
+  private turnSender = NO_SENDER
   private turnScheduled: ReturnType<typeof setImmediate> | null = null
+  /** Set while an update is being applied: its effects are held until Yjs returns without throwing. */
+  private tentative: { update: Uint8Array; origin: unknown }[] | null = null
   private persistsInFlight = 0
+  /**
+   * The newest write handed to storage, until it settles. Group commit
+   * settles writes in order, so it settling means every earlier one has.
+   */
+  private lastWrite: Promise<unknown> | null = null
   private closed = false
-  /** Log entries appended since load; drives compaction. */
-  logEntriesSinceLoad = 0
+  /** Log entries written since the last compaction (or load); drives compaction. */
+  logEntriesSinceCompaction = 0
   /** Count of updates that changed the document (to tell no-op deliveries apart). */
   effectiveUpdates = 0
+  /** When the document last became idle (no connections, nothing in flight). */
+  idleSince = Date.now()
 
   constructor(
     readonly name: string,
     private readonly hooks: LiveDocHooks,
   ) {
-    this.doc.on('update', this.handleUpdate)
+    this.doc = createRelayDoc(this)
+    this.doc.on('update', onDocUpdate)
+  }
+
+  /** The connections on this document, for fan-out. */
+  get connections(): readonly DocConnection[] {
+    return this.conns
+  }
+
+  /** Awareness client ids introduced by each connection, removed when it leaves (created on first use). */
+  get awarenessIdsByConnection(): Map<number, Set<number>> {
+    return (this.awarenessIds ??= new Map())
   }
 
   /**
@@ -83,24 +134,29 @@ export class LiveDoc {
     change: { added: number[]; updated: number[]; removed: number[] },
   ): void => {
     const changed = [...change.added, ...change.updated, ...change.removed]
-    if (changed.length === 0 || this.connections.size === 0) return
+    if (changed.length === 0 || this.conns.length === 0) return
     const message = encodeAwareness(encodeAwarenessStates(this.awareness, changed))
-    for (const conn of this.connections.values()) conn.send(message)
+    for (const conn of this.conns) conn.send(message)
   }
 
   get inFlight(): number {
     return this.persistsInFlight + (this.turnScheduled ? 1 : 0)
   }
 
-  private readonly handleUpdate = (update: Uint8Array, origin: unknown): void => {
+  /** The Y.Doc's `update` event: only what was new arrives here. */
+  handleUpdate(update: Uint8Array, origin: unknown): void {
+    if (this.tentative) {
+      this.tentative.push({ update, origin })
+      return
+    }
     const o = origin as UpdateOrigin
     if (o?.kind === 'storage') return
     this.effectiveUpdates++
     this.hooks.onEffectiveUpdate(this, update, o)
     this.turnUpdates.push(update)
-    if (o?.kind === 'client') this.turnSenders.add(o.connectionId)
-    else this.turnSenders.add(-1)
-    if (this.turnScheduled === null) this.turnScheduled = setImmediate(this.flushTurn)
+    const sender = o?.kind === 'client' ? o.connectionId : MANY_SENDERS
+    this.turnSender = this.turnSender === NO_SENDER || this.turnSender === sender ? sender : MANY_SENDERS
+    if (this.turnScheduled === null) this.turnScheduled = setImmediate(flushTurnOf, this)
   }
 
   /** Bytes of updates held back because their dependencies are missing. */
@@ -133,9 +189,24 @@ export class LiveDoc {
     this.doc.store.pendingDs = null
   }
 
-  /** Apply an update from any origin. Validation happened at the edge. */
+  /**
+   * Applies an update from any origin (validated at the edge). Should Yjs
+   * throw part-way, what it integrated before throwing is neither fanned
+   * out, persisted nor gossiped, and the document is reported corrupted so
+   * it is reloaded from storage; the error is rethrown to the caller.
+   */
   apply(update: Uint8Array, origin: UpdateOrigin): void {
-    Y.applyUpdate(this.doc, update, origin)
+    const effects: { update: Uint8Array; origin: unknown }[] = []
+    this.tentative = effects
+    try {
+      Y.applyUpdate(this.doc, update, origin)
+    } catch (err) {
+      this.tentative = null
+      if (effects.length > 0) queueMicrotask(() => this.hooks.onCorrupted?.(this))
+      throw err
+    }
+    this.tentative = null
+    for (const e of effects) this.handleUpdate(e.update, e.origin)
   }
 
   /** Hands this turn's updates to persistence now rather than at the end of the turn. */
@@ -145,26 +216,30 @@ export class LiveDoc {
     this.flushTurn()
   }
 
-  private readonly flushTurn = (): void => {
+  /** End of the turn: one merged message to every connection, one log entry, one ack state vector. */
+  flushTurn(): void {
     this.turnScheduled = null
     const updates = this.turnUpdates
-    const senders = this.turnSenders
+    const only = this.turnSender
     this.turnUpdates = []
-    this.turnSenders = new Set()
+    this.turnSender = NO_SENDER
     if (updates.length === 0 || this.closed) return
-    const merged = updates.length === 1 ? updates[0]! : Y.mergeUpdates(updates)
+    const merged = mergeTurn(updates)
     const message = encodeSyncUpdate(merged)
     // With a single sending connection we can skip it; with several, each
     // gets the merged message back, which Yjs ignores for what it already has.
-    const only = senders.size === 1 ? [...senders][0]! : undefined
-    for (const conn of this.connections.values()) if (conn.id !== only) conn.send(message)
+    for (const conn of this.conns) if (conn.id !== only) conn.send(message)
     const stateVector = Y.encodeStateVector(this.doc)
     this.persistsInFlight++
-    this.logEntriesSinceLoad++
-    this.hooks.persist(this.name, merged).then(
+    this.logEntriesSinceCompaction++
+    const write = this.hooks.persist(this.name, merged)
+    this.lastWrite = write
+    write.then(
       () => {
+        if (this.lastWrite === write) this.lastWrite = null
         this.persistsInFlight--
         this.sendDurableAck(stateVector)
+        if (!this.closed) this.hooks.onWriteDurable?.(this)
         this.maybeIdle()
       },
       (err: unknown) => {
@@ -174,10 +249,20 @@ export class LiveDoc {
     )
   }
 
+  /**
+   * Resolves once every update applied to this document so far is durable
+   * (this turn's included); rejects if one of those writes failed. A durable
+   * barrier waits on it, which proves what a state vector cannot name: deletions.
+   */
+  whenWritesDurable(): Promise<void> {
+    this.flushPending()
+    return this.lastWrite ? this.lastWrite.then(() => undefined) : Promise.resolve()
+  }
+
   private sendDurableAck(stateVector: Uint8Array): void {
     const message = this.hooks.encodeDurableAck(stateVector)
     if (message === null) return
-    for (const conn of this.connections.values()) if (conn.wantsDurableAcks) conn.send(message)
+    for (const conn of this.conns) if (conn.wantsDurableAcks) conn.send(message)
   }
 
   /**
@@ -192,14 +277,15 @@ export class LiveDoc {
   }
 
   addConnection(conn: DocConnection): void {
-    this.connections.set(conn.id, conn)
+    if (!this.conns.includes(conn)) this.conns.push(conn)
   }
 
   removeConnection(connId: number): void {
-    if (!this.connections.delete(connId)) return
-    this.turnSenders.delete(connId)
-    const ids = this.awarenessIdsByConnection.get(connId)
-    this.awarenessIdsByConnection.delete(connId)
+    const at = this.conns.findIndex((c) => c.id === connId)
+    if (at < 0) return
+    this.conns.splice(at, 1)
+    const ids = this.awarenessIds?.get(connId)
+    this.awarenessIds?.delete(connId)
     if (ids && ids.size > 0 && this.awarenessInstance) {
       // Tell the others this connection's users left, as y-websocket does.
       removeAwarenessStates(this.awareness, [...ids], 'connection-closed')
@@ -208,11 +294,22 @@ export class LiveDoc {
   }
 
   private maybeIdle(): void {
-    if (!this.closed && this.connections.size === 0 && this.inFlight === 0) this.hooks.onIdle(this)
+    if (this.closed || !this.isIdle()) return
+    this.idleSince = Date.now()
+    this.hooks.onIdle?.(this)
   }
 
   isIdle(): boolean {
-    return this.connections.size === 0 && this.inFlight === 0
+    return this.conns.length === 0 && this.inFlight === 0
+  }
+
+  get isClosed(): boolean {
+    return this.closed
+  }
+
+  /** Closes every connection on this document (it is being reloaded). */
+  closeConnections(code: number, reason: string): void {
+    for (const conn of [...this.conns]) conn.close(code, reason)
   }
 
   /** Drops the document without persisting its pending turn (a simulated crash). */
@@ -231,7 +328,7 @@ export class LiveDoc {
       this.flushTurn()
     }
     this.closed = true
-    this.doc.off('update', this.handleUpdate)
+    this.doc.off('update', onDocUpdate)
     if (this.awarenessInstance) {
       this.awarenessInstance.off('update', this.handleAwarenessChange)
       this.awarenessInstance.destroy()

@@ -31,16 +31,8 @@ export const HOSTILE_CLIENT_CODES: ReadonlySet<number> = new Set([
   CloseCode.UnsupportedData,
 ])
 
-/** RFC 6455 names of the codes `ws` closes with on a protocol violation. */
-const WS_CODE_NAMES: ReadonlyMap<number, string> = new Map([
-  [1002, 'ProtocolError'],
-  [1007, 'InvalidPayload'],
-  [1009, 'MessageTooBig'],
-])
-
-/** The label for a close code: Meridian's name, the RFC name for `ws`'s own, else `code_<n>`. */
-export const closeLabel = (code: number | string): string =>
-  typeof code === 'string' ? code : (closeCodeName(code) ?? WS_CODE_NAMES.get(code) ?? `code_${code}`)
+/** The label for a close code: its name in CloseCode (ws's own included), else `code_<n>`. */
+export const closeLabel = (code: number | string): string => (typeof code === 'string' ? code : (closeCodeName(code) ?? `code_${code}`))
 
 const HOSTILE_NAMES: ReadonlySet<string> = new Set([...HOSTILE_CLIENT_CODES].map((c) => closeLabel(c)))
 
@@ -54,9 +46,9 @@ export const isHostileClientClose = (code: number | string): boolean => HOSTILE_
 export const protocolErrorCloseCode = (err: unknown): number | null => {
   const code = (err as { code?: unknown } | null)?.code
   if (typeof code !== 'string' || !code.startsWith('WS_ERR_')) return null
-  if (code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') return 1009
-  if (code === 'WS_ERR_INVALID_UTF8') return 1007
-  return 1002
+  if (code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') return CloseCode.MessageTooBig
+  if (code === 'WS_ERR_INVALID_UTF8') return CloseCode.InvalidPayload
+  return CloseCode.ProtocolError
 }
 
 interface ErrorEmitter {

@@ -74,6 +74,7 @@ export class RelayMetrics implements Required<MeshObserver> {
   private readonly persist: Histogram
   private readonly persistFailures: Counter
   private readonly compactions: Counter<'result'>
+  private readonly evictions: Counter
   private readonly policyDenials: Counter<'source' | 'peer_region'>
   private readonly authFailures: Counter<'reason'>
   private readonly clientCloses: Counter<'code'>
@@ -96,6 +97,7 @@ export class RelayMetrics implements Required<MeshObserver> {
     this.persist = new Histogram({ name: 'meridian_persist_duration_seconds', help: 'From handing a merged update to group commit until it is durable', buckets: PERSIST_BUCKETS_S, registers })
     this.persistFailures = new Counter({ name: 'meridian_persist_failures_total', help: 'Updates whose persistence failed (storage is then failed for good)', registers })
     this.compactions = new Counter({ name: 'meridian_compactions_total', help: 'Document log compactions into a snapshot, by result', labelNames: ['result'], registers })
+    this.evictions = new Counter({ name: 'meridian_documents_evicted_total', help: 'Documents dropped from memory (idle for idleEvictMs, or reloaded after a rejected update)', registers })
     this.policyDenials = new Counter({ name: 'meridian_policy_denials_total', help: 'Documents refused because this region may not hold them: source=peer (a peer sent one), source=client (a client asked the wrong region)', labelNames: ['source', 'peer_region'], registers })
     this.authFailures = new Counter({ name: 'meridian_auth_failures_total', help: 'Client connections refused by token checks, by close code name', labelNames: ['reason'], registers })
     this.clientCloses = new Counter({ name: 'meridian_client_closes_total', help: 'Client connections closed by the relay or its WebSocket layer, by close code name', labelNames: ['code'], registers })
@@ -226,6 +228,10 @@ export class RelayMetrics implements Required<MeshObserver> {
       () => this.persistFailures.inc(),
     )
     return persisting
+  }
+
+  readonly documentEvicted = (): void => {
+    if (!this.closed) this.evictions.inc()
   }
 
   readonly compaction = (ok: boolean): void => {

@@ -16,6 +16,12 @@ export interface GroupCommitOptions {
   maxBatchEntries?: number
   /** Called once per failed batch, with the error its waiters were rejected with. */
   onError?: (err: StorageError) => void
+  /**
+   * How long the first update of a batch waits for others before the batch is
+   * written; 0 (the default) writes at the end of the event-loop turn. A
+   * window trades ack latency for fewer fsyncs under many small writers.
+   */
+  windowMs?: number
 }
 
 interface Waiter {
@@ -33,7 +39,8 @@ export class GroupCommitter {
   private queue: Waiter[] = []
   private inFlight = 0
   private writing = false
-  private scheduled: ReturnType<typeof setImmediate> | null = null
+  private scheduled: { immediate: ReturnType<typeof setImmediate> } | { timer: ReturnType<typeof setTimeout> } | null = null
+  private readonly windowMs: number
   /** The promise of the newest enqueue; batches settle in order, so it settles last. */
   private tail: Promise<number> | null = null
   private failure: StorageError | null = null
@@ -47,6 +54,7 @@ export class GroupCommitter {
     if (!Number.isSafeInteger(max) || max < 1) throw new StorageError('storage-invalid', 'maxBatchEntries must be a positive integer')
     this.maxBatchEntries = max
     this.onError = options.onError
+    this.windowMs = options.windowMs ?? 0
   }
 
   /** Updates queued or being written, not yet settled. */
@@ -79,9 +87,11 @@ export class GroupCommitter {
     return promise
   }
 
+  /** Resolves once everything enqueued so far is written; cuts a waiting window short. */
   flush(): Promise<void> {
     if (this.failure) return Promise.reject(this.afterFailure())
     if (this.pending === 0 || !this.tail) return Promise.resolve()
+    if (this.scheduled) this.drainNow()
     return this.tail.then(() => undefined)
   }
 
@@ -99,10 +109,17 @@ export class GroupCommitter {
     if (this.writing || this.scheduled) return
     // setImmediate rather than a microtask: it runs after every socket callback
     // of this I/O phase, so one batch takes a whole turn's worth of messages.
-    this.scheduled = setImmediate(() => {
-      this.scheduled = null
-      void this.drain()
-    })
+    this.scheduled =
+      this.windowMs > 0 ? { timer: setTimeout(() => this.drainNow(), this.windowMs) } : { immediate: setImmediate(() => this.drainNow()) }
+  }
+
+  private drainNow(): void {
+    const scheduled = this.scheduled
+    if (!scheduled) return
+    this.scheduled = null
+    if ('timer' in scheduled) clearTimeout(scheduled.timer)
+    else clearImmediate(scheduled.immediate)
+    void this.drain()
   }
 
   private async drain(): Promise<void> {

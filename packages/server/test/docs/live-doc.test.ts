@@ -6,7 +6,7 @@ import type { UpdateOrigin } from '../../src/docs/origin.js'
 
 const fakeConnection = (id: number, wantsDurableAcks = false): DocConnection & { sent: Uint8Array[] } => {
   const sent: Uint8Array[] = []
-  return { id, wantsDurableAcks, sent, send: (m) => void sent.push(m) }
+  return { id, wantsDurableAcks, sent, send: (m) => void sent.push(m), close: () => {} }
 }
 
 const deferred = () => {
