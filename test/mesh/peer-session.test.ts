@@ -5,9 +5,10 @@
  * not held back by documents with a long one queued before them.
  */
 import { afterEach, describe, expect, it } from 'vitest'
+import WebSocket from 'ws'
 import * as Y from 'yjs'
-import { encodeDelta, encodePeerSyncStep1, type PeerMessage } from '@meridian/core'
-import { Relay } from '@meridian/server'
+import { CloseCode, encodeDelta, encodeHello, encodePeerSyncStep1, type PeerMessage } from '@meridian/core'
+import { PEER_PATH, Relay } from '@meridian/server'
 import { connectRoguePeer, type RoguePeer } from '../support/rogue-peer.js'
 import { GatedStore } from '../support/gated-store.js'
 import { startCluster, waitUntil, docJson, type Cluster } from '../support/cluster.js'
@@ -37,6 +38,16 @@ const within = <T>(ms: number, what: string, promise: Promise<T>): Promise<T> =>
 }
 
 describe('peer session', () => {
+  it('refuses a hello of another protocol version, naming both', async () => {
+    const eu = await new Relay({ region: 'eu', logLevel: 'silent' }).start()
+    cleanups.push(() => eu.close())
+    const ws = new WebSocket(`${eu.url}${PEER_PATH}`)
+    await new Promise((resolve) => ws.once('open', resolve))
+    const closed = new Promise<[number, string]>((resolve) => ws.once('close', (code, reason) => resolve([code, reason.toString()])))
+    ws.send(encodeHello({ version: 2, relayId: 'future', region: 'us', policyHash: 'x', time: Date.now(), nonce: new Uint8Array(16), auth: new Uint8Array([0]) }))
+    expect(await closed).toEqual([CloseCode.PeerRejected, 'peer protocol 2 not supported; this relay speaks 1'])
+  })
+
   it("refuses a peer's sync-step1 for a document the peer's region may not hold", async () => {
     const policies = [{ match: 'eu-only/**', regions: ['eu'] }, { match: '**', regions: '*' }]
     const eu = await new Relay({ region: 'eu', logLevel: 'silent', policies }).start()

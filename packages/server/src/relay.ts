@@ -109,7 +109,8 @@ export class Relay {
     this.metrics.collect(this)
     this.routes = createHttpRoutes({ source: this, metrics: this.metrics, logger: this.logger })
     this.httpServer = http.createServer((req, res) => this.handleHttp(req, res))
-    this.wss = new WebSocketServer({ noServer: true, maxPayload: o.maxMessageBytes, perMessageDeflate: false })
+    // No client tracking: the client endpoint and the mesh track their own sockets (and it costs heap per socket).
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: o.maxMessageBytes, perMessageDeflate: false, clientTracking: false })
     this.httpServer.on('upgrade', (req, socket, head) => this.handleUpgrade(req, socket, head))
   }
 
@@ -272,7 +273,6 @@ export class Relay {
     this.routes.close()
     const closed = this.deps.listen !== false ? new Promise<void>((resolve) => this.httpServer.close(() => resolve())) : Promise.resolve()
     this.clients.closeAll(CloseCode.RelayShutdown, 'relay shutting down')
-    for (const ws of this.wss.clients) ws.terminate()
     this.httpServer.closeAllConnections?.()
     this.mesh?.close()
     this.docs.close()
@@ -285,6 +285,8 @@ export class Relay {
     await this.committer.close()
     await this.store.close()
     await this.audit.flush()
+    // The close frames had the flush's time to go out; nobody waits 30 s for a silent client.
+    this.clients.terminateAll()
     this.wss.close()
     await closed
     if (!this.deps.metrics) this.metrics.close()
@@ -307,7 +309,6 @@ export class Relay {
     await this.store.close()
     this.mesh?.close()
     this.clients.terminateAll()
-    for (const ws of this.wss.clients) ws.terminate()
     this.docs.abandon()
     if (this.deps.listen !== false) {
       this.httpServer.closeAllConnections?.()

@@ -2,8 +2,11 @@
  * Scenario 3, memory: the server's heap (after forced full GCs, reported by
  * the server process itself) per loaded document with one connection, and per
  * document after every connection closed and the server unloaded it.
- * A warm-up of 50 documents runs first so that lazily created modules and
- * JIT state are in the baseline, not in the per-document figure.
+ * A warm-up cycle of as many documents (open, close, unload) runs first, so
+ * that lazily created modules, JIT code and Node's pools sized by peak
+ * concurrency (HTTP parsers) are in the baseline, not in the per-document
+ * figure: with a small warm-up, that one-off residue divided by N looked
+ * like a cost per evicted document.
  */
 import type { HeapReport } from '../proc/child-side.js'
 import type { MemoryJob } from '../workers/memory-worker.js'
@@ -24,7 +27,7 @@ export async function memory(ctx: RunContext): Promise<void> {
             const heap = (): Promise<HeapReport> => server.child.request<HeapReport>('heap', null, 60_000)
             const job = (prefix: string, docs: number): MemoryJob => ({ target: server.target, prefix, docs, concurrency: 200 })
             const settle = (): Promise<void> => sleep(p.evictMs + 700)
-            await worker.request('open', job('warm', 50), 120_000)
+            await worker.request('open', job('warm', count), 600_000)
             await worker.request('close', null, 60_000)
             await settle()
             const base = await heap()
@@ -51,7 +54,7 @@ export async function memory(ctx: RunContext): Promise<void> {
   }
   ctx.report.note(
     SCENARIO,
-    `Each document: one connection and a 12-character Y.Text. Heap = V8 heapUsed after forced GC in the server process (--expose-gc), minus the baseline after a 50-document warm-up. ` +
+    `Each document: one connection and a 12-character Y.Text. Heap = V8 heapUsed after forced GC in the server process (--expose-gc), minus the baseline after a warm-up cycle of as many documents (opened, closed, unloaded). ` +
       `"Evicted" is the lower of two readings ${p.evictMs / 1000 + 0.7} s and ${p.evictMs / 1000 + 1.2} s after all connections closed; Meridian runs with idleEvictMs=${p.evictMs} here (default 30 000), y-websocket and Hocuspocus unload on last disconnect. ` +
       'The bare relay keeps only sockets, so its loaded figure is the cost of a connection without Yjs. RSS includes native LevelDB caches and is noisy.',
   )

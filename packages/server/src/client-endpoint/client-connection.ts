@@ -42,7 +42,8 @@ export class ClientConnection implements DocConnection {
   readonly id = nextConnectionId++
   wantsDurableAcks = false
   private live: LiveDoc | null = null
-  private backlog: Uint8Array[] = []
+  /** What arrived before the document was loaded (created only if something did). */
+  private backlog: Uint8Array[] | null = null
   private backlogBytes = 0
   private closed = false
   /** Sent meridian-hello: extension messages may reach it. */
@@ -50,7 +51,7 @@ export class ClientConnection implements DocConnection {
   private barriersWaiting = 0
   /** A write of this read-only connection was dropped, so a barrier-durable would claim what is not stored. */
   private droppedWrite = false
-  private readonly origin
+  private origin: { readonly kind: 'client'; readonly connectionId: number } | null = null
   private readonly bucket: TokenBucket
   /** Set once the connection is authorized; until then nothing is applied. */
   access: Access = 'read'
@@ -60,7 +61,6 @@ export class ClientConnection implements DocConnection {
     readonly docName: string,
     private readonly ctx: ClientEndpointContext,
   ) {
-    this.origin = Object.freeze({ kind: 'client' as const, connectionId: this.id })
     this.bucket = new TokenBucket(ctx.limits.rateLimitPerSecond, ctx.limits.rateLimitBurst)
     socket.on('message', this.handleRaw)
     socket.on('close', this.handleClose)
@@ -79,8 +79,8 @@ export class ClientConnection implements DocConnection {
     this.send(encodeSyncStep1(Y.encodeStateVector(live.doc)))
     const states = live.hasAwareness() ? live.awareness.getStates() : null
     if (states && states.size > 0) this.send(encodeAwareness(encodeAwarenessStates(live.awareness, [...states.keys()])))
-    const queued = this.backlog
-    this.backlog = []
+    const queued = this.backlog ?? []
+    this.backlog = null
     this.backlogBytes = 0
     for (const bytes of queued) {
       if (this.closed) return
@@ -105,9 +105,8 @@ export class ClientConnection implements DocConnection {
     this.detach()
   }
 
-  /** Drops the connection without a close handshake (relay crash). */
+  /** Drops the socket without waiting for a close handshake (also one already begun). */
   terminate(): void {
-    if (this.closed) return
     this.closed = true
     this.socket.terminate()
     this.detach()
@@ -120,6 +119,7 @@ export class ClientConnection implements DocConnection {
     if (this.live === null) {
       this.backlogBytes += bytes.byteLength
       if (this.backlogBytes > this.ctx.limits.maxPreAuthBytes) return this.close(CloseCode.MessageTooLarge, 'too much data before authentication and load')
+      this.backlog ??= []
       this.backlog.push(bytes)
       return
     }
@@ -156,7 +156,7 @@ export class ClientConnection implements DocConnection {
         const valid = tryDecode(() => validateUpdate(msg.update, { maxBytes: this.ctx.limits.maxMessageBytes }))
         if (!valid.ok) return this.close(CloseCode.InvalidUpdate, `${valid.error.code}: ${valid.error.message}`)
         try {
-          live.apply(msg.update, this.origin)
+          live.apply(msg.update, (this.origin ??= Object.freeze({ kind: 'client' as const, connectionId: this.id })))
           if (live.pendingBytes() > this.ctx.limits.maxMessageBytes) {
             // Updates whose dependencies never arrive would pile up and be
             // sent to every later client; drop them and the sender.
@@ -261,7 +261,7 @@ export class ClientConnection implements DocConnection {
   private detach(): void {
     if (this.detached) return
     this.detached = true
-    this.backlog = []
+    this.backlog = null
     if (this.live) {
       const live = this.live
       this.live = null

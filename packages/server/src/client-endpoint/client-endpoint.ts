@@ -27,6 +27,8 @@ export interface ClientEndpointDeps {
 
 export class ClientEndpoint {
   readonly connections = new Set<ClientConnection>()
+  private readonly refused = new Set<MessageSocket>()
+  private readonly closing = new Set<ClientConnection>()
   private context: ClientEndpointContext | null = null
 
   constructor(private readonly deps: ClientEndpointDeps) {}
@@ -40,6 +42,9 @@ export class ClientEndpoint {
     metrics.watchSocket(socket, 'client')
     const refuse = (code: number, reason: string): void => {
       metrics.clientClosed(code)
+      // Held until the close handshake ends, so a shutdown can cut it short.
+      this.refused.add(socket)
+      socket.on('close', () => this.refused.delete(socket))
       socket.close(code, reason.slice(0, 120))
     }
     let docName: string
@@ -118,10 +123,18 @@ export class ClientEndpoint {
   }
 
   closeAll(code: number, reason: string): void {
-    for (const conn of [...this.connections]) conn.close(code, reason)
+    for (const conn of [...this.connections]) {
+      conn.close(code, reason)
+      // Still tracked until the close handshake ends, so a shutdown can cut it short.
+      this.closing.add(conn)
+    }
   }
 
+  /** Drops every socket at once: on shutdown (after closeAll) and on a simulated crash. */
   terminateAll(): void {
-    for (const conn of [...this.connections]) conn.terminate()
+    for (const conn of [...this.connections, ...this.closing]) conn.terminate()
+    this.closing.clear()
+    for (const socket of [...this.refused]) socket.terminate()
+    this.refused.clear()
   }
 }

@@ -2,6 +2,8 @@
  * A token bucket per connection: `ratePerSecond` messages on average with
  * bursts up to `burst`. Refilled lazily from the clock, so it costs no timer.
  */
+const monotonicNow = (): number => performance.now()
+
 export class TokenBucket {
   private tokens: number
   private last: number
@@ -9,7 +11,7 @@ export class TokenBucket {
   constructor(
     private readonly ratePerSecond: number,
     private readonly burst: number,
-    private readonly now: () => number = () => performance.now(),
+    private readonly now: () => number = monotonicNow,
   ) {
     this.tokens = burst
     this.last = now()

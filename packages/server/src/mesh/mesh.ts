@@ -8,7 +8,7 @@
  * other), so the origin already sent them everywhere they may go.
  */
 import { EventEmitter } from 'node:events'
-import { CloseCode, decodeHello, encodeHello, tryDecode, type HelloMessage } from '@meridian/core'
+import { CloseCode, PEER_PROTOCOL_VERSION, decodeHello, encodeHello, readHelloVersion, tryDecode, type HelloMessage } from '@meridian/core'
 import type { MeshContext } from './mesh-context.js'
 import { PeerLink } from './peer-link.js'
 import { PeerSession, type SessionRole } from './peer-session.js'
@@ -215,6 +215,10 @@ export class Mesh extends EventEmitter {
   }
 
   private readHello(bytes: Uint8Array, answering: Uint8Array | undefined): HelloMessage | string {
+    // The version is read first: a later version's hello may not decode as this one.
+    const version = tryDecode(() => readHelloVersion(bytes))
+    if (!version.ok) return `bad hello: ${version.error.message}`
+    if (version.value !== PEER_PROTOCOL_VERSION) return `peer protocol ${version.value} not supported; this relay speaks ${PEER_PROTOCOL_VERSION}`
     const decoded = tryDecode(() => decodeHello(bytes))
     if (!decoded.ok) return `bad hello: ${decoded.error.message}`
     const problem = checkHello(decoded.value, this.secret, answering)

@@ -3,15 +3,47 @@
 import WebSocket from 'ws'
 import { ABNORMAL_CLOSURE, type MessageSocket, type SocketConnector, type SocketEvents } from './socket.js'
 
-type Listener = SocketEvents[keyof SocketEvents]
+/**
+ * Listeners live in per-event arrays on the WsSocket, and `ws` gets one
+ * shared, module-level function per event that finds them through a symbol
+ * on the WebSocket: a relay holds one of these per client, so per-socket
+ * closures and maps are avoided (see docs/decisions.md, memory per document).
+ */
+const kOwner = Symbol('meridian.wsSocket')
+type Owned = WebSocket & { [kOwner]?: WsSocket }
+
+function relayMessage(this: Owned, data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean): void {
+  const listeners = this[kOwner]?.listeners.message
+  if (!listeners) return
+  const bytes = toBytes(data)
+  for (const l of [...listeners]) l(bytes, isBinary)
+}
+
+function relayClose(this: Owned, code: number, reason: Buffer): void {
+  const listeners = this[kOwner]?.listeners.close
+  if (!listeners) return
+  const text = reason.toString()
+  for (const l of [...listeners]) l(code || ABNORMAL_CLOSURE, text)
+}
+
+function relayOpen(this: Owned): void {
+  const listeners = this[kOwner]?.listeners.open
+  if (listeners) for (const l of [...listeners]) l()
+}
+
+// An error is always followed by 'close'; listening keeps it from being thrown.
+const ignoreError = (): void => {}
+
+const RELAYS: { [E in keyof SocketEvents]: (this: Owned, ...args: any[]) => void } = { message: relayMessage, close: relayClose, open: relayOpen }
 
 export class WsSocket implements MessageSocket {
-  private readonly wrapped = new Map<Listener, (...args: any[]) => void>()
+  /** Created per event on first use. */
+  readonly listeners: { [E in keyof SocketEvents]?: SocketEvents[E][] } = {}
 
   constructor(readonly ws: WebSocket) {
     ws.binaryType = 'nodebuffer'
-    // An error is always followed by 'close'; listening keeps it from being thrown.
-    ws.on('error', () => {})
+    ;(ws as Owned)[kOwner] = this
+    ws.on('error', ignoreError)
   }
 
   get isOpen(): boolean {
@@ -36,25 +68,24 @@ export class WsSocket implements MessageSocket {
   }
 
   on<E extends keyof SocketEvents>(event: E, listener: SocketEvents[E]): void {
-    let wrapped: (...args: any[]) => void
-    if (event === 'message') {
-      const l = listener as SocketEvents['message']
-      wrapped = ((data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean) => l(toBytes(data), isBinary)) as (...args: any[]) => void
-    } else if (event === 'close') {
-      const l = listener as SocketEvents['close']
-      wrapped = ((code: number, reason: Buffer) => l(code || ABNORMAL_CLOSURE, reason.toString())) as (...args: any[]) => void
-    } else {
-      wrapped = listener as (...args: any[]) => void
+    let list = this.listeners[event] as SocketEvents[E][] | undefined
+    if (!list) {
+      list = []
+      ;(this.listeners as Record<string, unknown>)[event] = list
+      this.ws.on(event, RELAYS[event])
     }
-    this.wrapped.set(listener, wrapped)
-    this.ws.on(event, wrapped)
+    list.push(listener)
   }
 
   off<E extends keyof SocketEvents>(event: E, listener: SocketEvents[E]): void {
-    const wrapped = this.wrapped.get(listener)
-    if (!wrapped) return
-    this.wrapped.delete(listener)
-    this.ws.off(event, wrapped)
+    const list = this.listeners[event] as SocketEvents[E][] | undefined
+    const at = list?.indexOf(listener) ?? -1
+    if (!list || at < 0) return
+    list.splice(at, 1)
+    if (list.length === 0) {
+      delete this.listeners[event]
+      this.ws.off(event, RELAYS[event])
+    }
   }
 }
 
