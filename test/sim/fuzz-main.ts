@@ -1,5 +1,5 @@
 /**
- * `pnpm fuzz --runs <N> --seed <S> [--path <replay path>] [--broken]`: a long
+ * `pnpm fuzz --runs <N> --seed <S> [--path <replay path>] [--broken] [--no-shrink]`: a long
  * fuzz campaign outside the test runner. Ends with the line
  * `fuzz: <N> schedules, <D> divergences, <L> lost acknowledged updates (seed <S>)`
  * and exits non-zero on any divergence, loss or residency violation.
@@ -13,12 +13,13 @@ const { values } = parseArgs({
     seed: { type: 'string' },
     path: { type: 'string' },
     broken: { type: 'boolean', default: false },
+    'no-shrink': { type: 'boolean', default: false },
   },
 })
 const runs = Number(values.runs)
 const seed = values.seed !== undefined ? Number(values.seed) : Date.now() % 1_000_000_000
 if (!Number.isSafeInteger(runs) || runs < 1 || !Number.isSafeInteger(seed)) {
-  process.stderr.write('usage: pnpm fuzz --runs <N> --seed <S> [--path <replay path>] [--broken]\n')
+  process.stderr.write('usage: pnpm fuzz --runs <N> --seed <S> [--path <replay path>] [--broken] [--no-shrink]\n')
   process.exit(2)
 }
 
@@ -28,6 +29,8 @@ const summary = await runFuzz({
   seed,
   ...(values.path ? { path: values.path } : {}),
   broken: values.broken,
+  noShrink: values['no-shrink'],
+  onFirstFailure: (report) => process.stderr.write(`first failure (shrinking follows unless --no-shrink):\n${report}\n`),
   onProgress: (done) => {
     if (done % 100 === 0) process.stderr.write(`… ${done} schedules (${((Date.now() - started) / 1000).toFixed(0)} s)\n`)
   },

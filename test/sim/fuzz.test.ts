@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest'
 import { runFuzz, summaryLine } from './fuzz.js'
 
-const RUNS = Number(process.env.MERIDIAN_FUZZ_RUNS ?? 25)
+const RUNS = Number(process.env.MERIDIAN_FUZZ_RUNS ?? 200)
 const SEED = Number(process.env.MERIDIAN_FUZZ_SEED ?? Date.now() % 1_000_000)
 
 describe('cluster simulation', () => {

@@ -23,7 +23,11 @@ export interface FuzzOptions {
   seed: number
   path?: string
   broken?: boolean
+  /** Stop at the first failure instead of shrinking it (for quick triage). */
+  noShrink?: boolean
   onProgress?: (done: number) => void
+  /** Called with the first failure as soon as it is seen, before shrinking starts. */
+  onFirstFailure?: (report: string) => void
 }
 
 export const SIM_DOCS = ['shared/doc', 'pinned/doc', 'pair/doc']
@@ -40,18 +44,19 @@ export const runFuzz = async (options: FuzzOptions): Promise<FuzzSummary> => {
     totals.acknowledged += outcome.acknowledged
     const bad = outcome.divergences.length > 0 || outcome.lost > 0 || outcome.residencyViolations.length > 0
     if (bad) {
-      worst = outcome
-      throw new Error(
+      const message =
         `invariant broken: ${outcome.divergences.length} divergences, ${outcome.lost} lost acknowledged updates, ` +
-          `${outcome.residencyViolations.length} residency violations\n${[...outcome.divergences, ...outcome.residencyViolations].slice(0, 5).join('\n')}`,
-      )
+        `${outcome.residencyViolations.length} residency violations\n${[...outcome.divergences, ...outcome.residencyViolations].slice(0, 5).join('\n')}`
+      if (!worst) options.onFirstFailure?.(`schedule ${runs}: ${message}\n${String(cmds)}`)
+      worst = outcome
+      throw new Error(message)
     }
   })
   const details = await fc.check(property, {
     numRuns: options.runs,
     seed: options.seed,
     ...(options.path ? { path: options.path } : {}),
-    endOnFailure: false,
+    endOnFailure: options.noShrink === true,
   })
   const failed = details.failed
   const w = worst as ScheduleOutcome | null

@@ -7,7 +7,7 @@ import { SimCluster, type SimOptions } from './sim-cluster.js'
 import { checkConverged, checkResidency, type CheckResult } from './checker.js'
 import { turn, type SimModel } from './commands.js'
 
-const SETTLE_DEADLINE_MS = Number(process.env.MERIDIAN_SIM_SETTLE_MS ?? 3_000)
+const SETTLE_DEADLINE_MS = Number(process.env.MERIDIAN_SIM_SETTLE_MS ?? 10_000)
 
 const tick = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 1))
 
@@ -40,7 +40,7 @@ export const runSchedule = async (
     const result = await checkConverged(cluster)
     result.residencyViolations.push(...residency)
     if (!settled) {
-      const links = cluster.slots.map((s) => `${s.region}: ${JSON.stringify(s.relay?.mesh?.health().map((p) => [p.region, p.state, p.inboundConnected]))}`)
+      const links = cluster.slots.map((s) => `${s.region} (feed ${s.relay?.store.lastSeq()}): ${JSON.stringify(s.relay?.mesh?.health().map((p) => [p.region, p.state, p.inboundConnected, p.cursor]))}`)
       const clients = cluster.clients.filter((c) => !c.socket?.isOpen).map((c) => `${c.name}(${c.docName}) refusals=${c.refusals.join(',')}`)
       result.divergences.push(`cluster did not settle before the deadline; links ${links.join('; ')}; offline clients ${clients.join(', ')}; pending ${cluster.network.pendingCount}`)
     }
@@ -71,7 +71,10 @@ const settle = async (cluster: SimCluster): Promise<boolean> => {
   while (Date.now() < deadline) {
     const delivered = cluster.network.drainInOrder()
     await turn()
-    const allUp = cluster.slots.every((s) => s.relay?.mesh?.fullyConnected())
+    // Links up is not enough: a catch-up whose messages a faulty link dropped
+    // waits for its watchdog with nothing in flight. Settled means every
+    // relay's whole change feed is confirmed by every peer.
+    const allUp = cluster.slots.every((s) => s.relay?.mesh?.settled())
     const clientsUp = cluster.clients.every((c) => c.socket?.isOpen)
     if (delivered === 0 && cluster.network.pendingCount === 0 && allUp && clientsUp) {
       if (++quietRounds >= 5) return true

@@ -87,6 +87,7 @@ export class SimCluster {
         peerHelloTimeoutMs: 200,
         peerBackoffBaseMs: 1,
         peerBackoffMaxMs: 20,
+        peerCursorFollowMs: 2,
       },
       {
         store: new MemoryDocStore({ volume: slot.volume }),

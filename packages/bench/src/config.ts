@@ -8,7 +8,7 @@ export interface Profile {
   persistence: { docs: number; inflight: number; durationMs: number }
   memory: { docCounts: number[]; evictMs: number }
   coldload: { edits: number; samples: number }
-  crossregion: { docs: number; ratesPerWriter: number[]; warmupMs: number; durationMs: number; delays: { eu_us: number; us_ap: number; eu_ap: number } }
+  crossregion: { docs: number; ratesPerWriter: number[]; batchedCadenceMs: number; warmupMs: number; durationMs: number; delays: { eu_us: number; us_ap: number; eu_ap: number } }
   catchup: { docCounts: number[]; changedFraction: number }
 }
 
@@ -18,7 +18,7 @@ const QUICK: Profile = {
   persistence: { docs: 10, inflight: 16, durationMs: 3000 },
   memory: { docCounts: [1000], evictMs: 1000 },
   coldload: { edits: 260_000, samples: 1 },
-  crossregion: { docs: 10, ratesPerWriter: [5, 20], warmupMs: 500, durationMs: 3000, delays: { eu_us: 40, us_ap: 80, eu_ap: 120 } },
+  crossregion: { docs: 10, ratesPerWriter: [5, 20], batchedCadenceMs: 100, warmupMs: 500, durationMs: 3000, delays: { eu_us: 40, us_ap: 80, eu_ap: 120 } },
   catchup: { docCounts: [1000], changedFraction: 0.01 },
 }
 
@@ -28,7 +28,7 @@ const FULL: Profile = {
   persistence: { docs: 10, inflight: 16, durationMs: 10_000 },
   memory: { docCounts: [1000, 10_000], evictMs: 1000 },
   coldload: { edits: 260_000, samples: 3 },
-  crossregion: { docs: 10, ratesPerWriter: [5, 20], warmupMs: 2000, durationMs: 15_000, delays: { eu_us: 40, us_ap: 80, eu_ap: 120 } },
+  crossregion: { docs: 10, ratesPerWriter: [5, 20], batchedCadenceMs: 100, warmupMs: 2000, durationMs: 15_000, delays: { eu_us: 40, us_ap: 80, eu_ap: 120 } },
   catchup: { docCounts: [1000, 10_000], changedFraction: 0.01 },
 }
 

@@ -155,6 +155,7 @@ export class Relay {
         maxMessageBytes: o.maxMessageBytes,
         highWaterBytes: o.peerHighWaterBytes,
         digestIntervalMs: o.digestIntervalMs,
+        cursorFollowMs: o.peerCursorFollowMs,
         ackTimeoutMs: o.peerAckTimeoutMs,
         helloTimeoutMs: o.peerHelloTimeoutMs,
         backoffBaseMs: o.peerBackoffBaseMs,

@@ -17,6 +17,7 @@ interface Params {
   durability: 'fsync' | 'buffered'
   idleEvictMs?: number
   peerBackoffMaxMs?: number
+  policies?: unknown[]
 }
 
 const p = jobParams<Params>()
@@ -28,6 +29,7 @@ const relay = new Relay({
   rateLimitPerSecond: 10_000_000,
   rateLimitBurst: 10_000_000,
   ...(p.idleEvictMs !== undefined ? { idleEvictMs: p.idleEvictMs } : {}),
+  ...(p.policies !== undefined ? { policies: p.policies } : {}),
   ...(p.peerBackoffMaxMs !== undefined ? { peerBackoffBaseMs: Math.min(50, p.peerBackoffMaxMs), peerBackoffMaxMs: p.peerBackoffMaxMs } : {}),
 })
 await relay.start()

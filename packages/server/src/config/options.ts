@@ -66,6 +66,11 @@ export const relayOptionsSchema = z
     peerHelloTimeoutMs: z.number().int().min(1).default(10_000),
     /** A peer frame unacknowledged this long closes the link (its catch-up resends). */
     peerAckTimeoutMs: z.number().int().min(1).default(30_000),
+    /**
+     * After changes a peer link does not carry (updates from other peers), how
+     * long the link must be quiet before its cursor is moved to the feed's head.
+     */
+    peerCursorFollowMs: z.number().int().min(1).default(250),
     /** A peer link's send buffer above which its queued deltas wait (and keep coalescing). */
     peerHighWaterBytes: z.number().int().min(64 * 1024).default(1024 * 1024),
     /** Peer reconnect backoff: exponential from base to cap, with full jitter. */

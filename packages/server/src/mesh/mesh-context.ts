@@ -37,6 +37,8 @@ export interface MeshContext {
   /** Send-buffer level above which queued deltas wait (they keep coalescing). */
   readonly highWaterBytes: number
   readonly digestIntervalMs: number
+  /** Quiet time after an unsent change before the cursor follows the feed (see PeerSession.noteUnsentChange). */
+  readonly cursorFollowMs: number
   /** A peer that has not completed the hello this long after connecting is dropped. */
   readonly helloTimeoutMs: number
   /** A frame unacknowledged (or a catch-up unfinished) this long closes the link. */

@@ -279,6 +279,15 @@ export class Mesh extends EventEmitter {
     return this.dialers.every((d) => d.session !== null && this.acceptors.has(d.config.region))
   }
 
+  /**
+   * True when every link is up and every peer has confirmed this relay's
+   * whole change feed, with nothing queued or unacknowledged: everything
+   * accepted here is durable everywhere it may go.
+   */
+  settled(): boolean {
+    return this.fullyConnected() && this.dialers.every((d) => d.session?.settled === true)
+  }
+
   close(): void {
     if (this.closed) return
     this.closed = true

@@ -44,8 +44,6 @@ import { MarkTracker } from './mark-tracker.js'
 const FEED_PAGE = 500
 /** Keeps frames well under the receiver's batch and payload limits. */
 const MAX_DELTAS_PER_FRAME = 1000
-/** How long the feed must sit still, after changes this link does not carry, before the cursor is moved to it. */
-const CURSOR_FOLLOW_DELAY_MS = 250
 
 export type SessionRole = 'dialer' | 'acceptor'
 
@@ -120,11 +118,16 @@ export class PeerSession {
     this.followTimer = setTimeout(() => {
       this.followTimer = null
       void this.followFeed().catch((err: unknown) => this.fail('cursor follow failed', err))
-    }, CURSOR_FOLLOW_DELAY_MS)
+    }, this.ctx.cursorFollowMs)
     this.followTimer.unref?.()
   }
 
   private readonly quiet = (): boolean => this.queue.isEmpty() && this.marks.outstanding === 0 && !this.catchingUp
+
+  /** Nothing queued or unacknowledged, and the peer has confirmed this relay's whole change feed. */
+  get settled(): boolean {
+    return this.quiet() && this.cursor >= this.ctx.store.lastSeq()
+  }
 
   private async followFeed(): Promise<void> {
     // Unquiet links move the cursor through their own acks.
