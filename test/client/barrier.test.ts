@@ -21,7 +21,7 @@ import {
   type ClientMessage,
 } from '@meridian/core'
 import { MAX_WAITING_BARRIERS } from '../../packages/server/src/client-endpoint/client-connection.js'
-import { GatedStore } from './gated-store.js'
+import { GatedStore } from '../support/gated-store.js'
 
 const relays: Relay[] = []
 const stores: GatedStore[] = []
@@ -29,7 +29,7 @@ const sockets: WebSocket[] = []
 afterEach(async () => {
   for (const ws of sockets.splice(0)) ws.terminate()
   // A relay closes only after its writes finish, and a held one would never.
-  for (const s of stores.splice(0)) s.openGate()
+  for (const s of stores.splice(0)) s.releaseAppends()
   for (const r of relays.splice(0)) await r.close()
 })
 
@@ -125,7 +125,7 @@ describe('durable barriers at the relay', () => {
     await answer(wire, 1)
     expect(await storedText(store, 'notes/barrier')).toBe('abcdef')
 
-    store.hold()
+    store.holdAppends()
     const appendStarted = store.nextAppend()
     wire.send(encodeSyncUpdate(deletion))
     wire.send(encodeDurableBarrier(2))
@@ -134,7 +134,7 @@ describe('durable barriers at the relay', () => {
     expect(answered(wire, 2)).toBe(false)
     expect(await storedText(store, 'notes/barrier')).toBe('abcdef')
 
-    store.openGate()
+    store.releaseAppends()
     const stored = answer(wire, 2).then(() => storedText(store, 'notes/barrier'))
     expect(await stored).toBe('aef')
   })
@@ -185,7 +185,7 @@ describe('durable barriers at the relay', () => {
   it(`closes a connection with more than ${MAX_WAITING_BARRIERS} barriers waiting (4007)`, async () => {
     const { relay, store } = await start()
     const wire = await connect(relay, 'notes/flood', { hello: true })
-    store.hold()
+    store.holdAppends()
     const appendStarted = store.nextAppend()
     wire.send(encodeSyncUpdate(textAndDeletion().content))
     await appendStarted

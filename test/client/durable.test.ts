@@ -10,7 +10,7 @@ import * as Y from 'yjs'
 import WebSocket from 'ws'
 import { Relay } from '@meridian/server'
 import { decodeClientMessage, encodeSyncStep1, type ClientMessage } from '@meridian/core'
-import { GatedStore } from './gated-store.js'
+import { GatedStore } from '../support/gated-store.js'
 import { Providers, docUntil, trackedWebSocket } from './support.js'
 
 const relays: Relay[] = []
@@ -77,7 +77,7 @@ describe('durable acknowledgements', () => {
     await Promise.all([provider.whenSynced(), watcher.whenSynced()])
     await provider.whenDurable()
 
-    store.hold()
+    store.holdAppends()
     const appendStarted = store.nextAppend()
     const flips: boolean[] = []
     provider.on('durable', (d) => flips.push(d))
@@ -96,7 +96,7 @@ describe('durable acknowledgements', () => {
     expect(provider.durable).toBe(false)
     expect(flips).toEqual([false])
 
-    store.openGate()
+    store.releaseAppends()
     expect(await durable).toBe('kept')
     expect(provider.durable).toBe(true)
     expect(flips).toEqual([false, true])
@@ -111,7 +111,7 @@ describe('durable acknowledgements', () => {
     doc.getText('t').insert(0, 'abcdef')
     await provider.whenDurable()
 
-    store.hold()
+    store.holdAppends()
     const appendStarted = store.nextAppend()
     const [socket] = [...sockets]
     const sent = recordSent(socket!)
@@ -132,7 +132,7 @@ describe('durable acknowledgements', () => {
     expect(resolved).toBe(false)
     expect(provider.durable).toBe(false)
 
-    store.openGate()
+    store.releaseAppends()
     expect(await durable).toBe('aef')
   })
 
@@ -147,7 +147,7 @@ describe('durable acknowledgements', () => {
     await provider.whenDurable()
     const [socket] = [...sockets]
 
-    store.hold()
+    store.holdAppends()
     const firstWrite = store.nextAppend()
     t.insert(6, 'X')
     await firstWrite
@@ -163,8 +163,8 @@ describe('durable acknowledgements', () => {
     // Let the insert's write finish and hold the deletion's.
     const insertAck = nextMessage(socket!, 'durable-ack')
     const secondWrite = store.nextAppend()
-    store.openGate()
-    store.hold()
+    store.releaseAppends()
+    store.holdAppends()
     await insertAck
     await secondWrite
     await settle(socket!)
@@ -172,7 +172,7 @@ describe('durable acknowledgements', () => {
     expect(resolved).toBe(false)
     expect(provider.durable).toBe(false)
 
-    store.openGate()
+    store.releaseAppends()
     expect(await durable).toBe('aefX')
     expect(provider.durable).toBe(true)
   })

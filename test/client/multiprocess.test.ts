@@ -5,9 +5,9 @@
  * edit must arrive there: attempted = acknowledged = present.
  */
 import { afterEach, describe, expect, it } from 'vitest'
-import { createServer } from 'node:net'
 import * as Y from 'yjs'
 import { makeTempDir } from '../support/temp-dir.js'
+import { reservePort } from '../support/ports.js'
 import { startRelayProcess, type RelayProcess } from '../support/relay-process.js'
 import { connectRawClient } from '../support/raw-client.js'
 import { Providers, nextEvent, within } from './support.js'
@@ -19,18 +19,6 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c()
   expect(unexpectedErrors).toEqual([])
 })
-
-/** A port that was free a moment ago: listen on 0, note it, close. */
-const reservePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      const port = typeof address === 'object' && address ? address.port : 0
-      server.close(() => resolve(port))
-    })
-  })
 
 const startRelay = async (region: string, port: number, peer: string, peerPort: number): Promise<RelayProcess> => {
   const dir = await makeTempDir()

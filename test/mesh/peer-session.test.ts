@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
 import * as Y from 'yjs'
 import { CloseCode, encodeDelta, encodeHello, encodePeerSyncStep1, type PeerMessage } from '@meridian/core'
-import { PEER_PATH, Relay } from '@meridian/server'
+import { MemoryDocStore, PEER_PATH, Relay } from '@meridian/server'
 import { connectRoguePeer, type RoguePeer } from '../support/rogue-peer.js'
 import { GatedStore } from '../support/gated-store.js'
 import { startCluster, waitUntil, docJson, type Cluster } from '../support/cluster.js'
@@ -111,5 +111,42 @@ describe('peer session', () => {
     // The slow one is still waiting out its cadence, coalescing.
     expect(docJson(us, 'slow/doc')).toBeNull()
     expect(eu.mesh!.health()[0]!.backlogDocs).toBe(1)
+  })
+
+  it('claims no part of the feed for a new link before its catch-up has walked it', async () => {
+    const store = new GatedStore(new MemoryDocStore())
+    const cluster: Cluster = await startCluster(['eu', 'us'], () => ({ digestIntervalMs: 0 }), (region) => (region === 'eu' ? { store } : {}))
+    cleanups.push(() => cluster.close())
+    await cluster.connected()
+    const eu = cluster.node('eu').relay
+    const us = cluster.node('us').relay
+    const writeDurably = async (doc: string, text: string): Promise<void> => {
+      const c = await connectRawClient(eu.url, doc)
+      c.doc.getText('t').insert(0, text)
+      await c.waitFor(() => (c.durable().get(c.doc.clientID) ?? 0) > 0, 'durable')
+      await c.close()
+    }
+    const linkDown = new Promise((resolve) => eu.mesh!.once('session-close', resolve))
+    cluster.cut('eu', 'us')
+    await linkDown
+    await writeDurably('doc/during-cut', 'only catch-up can carry this')
+    const seqOfCutWrite = eu.store.lastSeq()
+    // The new link's session waits for its stored cursor: its catch-up has not read the feed yet.
+    store.holdMeta('cursor/us')
+    cluster.heal('eu', 'us')
+    await store.until((s) => s.waitingMeta.has('cursor/us'))
+    const session = eu.mesh!.sessions().find((s) => s.peerRegion === 'us' && s.sendsDeltas)!
+    // A live delta on the new link, acknowledged by us, must not claim the feed before it.
+    // (Until catch-up runs, the only frames us sends on this link are acks.)
+    const ackArrived = new Promise((resolve) => session.link.socket.on('message', resolve))
+    await writeDurably('doc/live', 'sent as a delta')
+    await waitUntil([us], () => docJson(us, 'doc/live')?.t === 'sent as a delta')
+    await ackArrived
+    await session.received()
+    const raw = await store.inner.getMeta('cursor/us')
+    const stored = raw ? (JSON.parse(new TextDecoder().decode(raw)) as { seq?: number }).seq ?? 0 : 0
+    expect(stored).toBeLessThan(seqOfCutWrite)
+    store.releaseMeta('cursor/us')
+    await waitUntil([us], () => docJson(us, 'doc/during-cut')?.t === 'only catch-up can carry this')
   })
 })

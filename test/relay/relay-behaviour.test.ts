@@ -132,7 +132,7 @@ describe('relay', () => {
     const { relay, store } = await startRelay({}, { logLines })
     const c = await client(relay, 'doc/disk')
     await c.waitFor(() => c.messages.some((m) => m.type === 'sync-step1'), 'synced')
-    store.failAppends('disk full')
+    store.failWrites('disk full')
     c.doc.getText('t').insert(0, 'never stored')
     expect((await c.closed).code).toBe(CloseCode.StorageUnavailable)
     expect(acked(c)).toBe(0)

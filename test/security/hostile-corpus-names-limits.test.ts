@@ -19,15 +19,15 @@ hostileSuite('hostile corpus: document names and limits', {
     it('under maxPreAuthBytes, messages sent before the document loaded are applied', async () => {
       const { store, relay } = ctx()
       const doc = 'gated/ok'
-      store.hold(doc)
+      store.holdLoad(doc)
       const client = ctx().attacker(`/${encodeURIComponent(doc)}`)
-      await withDeadline(store.reached(doc), DEADLINE_MS, 'the relay to start loading the document')
+      await withDeadline(store.reachedLoad(doc), DEADLINE_MS, 'the relay to start loading the document')
       await client.opened
       const update = bulkyUpdate(4711, 'o'.repeat(600))
       expect(update.length).toBeLessThan(LIMITS.maxPreAuthBytes)
       client.send(encodeSyncStep1(new Uint8Array([0])))
       client.send(encodeSyncUpdate(update))
-      store.release(doc)
+      store.releaseLoad(doc)
       const live = await relay.docs.acquire(doc)
       await withDeadline(waitForDoc(live.doc, () => live.doc.getText('t').toString() === 'o'.repeat(600)), DEADLINE_MS, 'the buffered update to apply')
       client.ws.close()

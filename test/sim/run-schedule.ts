@@ -38,6 +38,18 @@ export const runSchedule = async (
     const settled = await settle(cluster)
     for (const slot of cluster.slots) await slot.relay!.flush()
     const result = await checkConverged(cluster)
+    if (process.env.SIM_DEBUG && result.divergences.length) {
+      const Y = await import('yjs')
+      const svOf = (d: import('yjs').Doc) => JSON.stringify([...Y.decodeStateVector(Y.encodeStateVector(d))])
+      for (const slot of cluster.slots) {
+        const r = slot.relay!
+        const stored = await r.store.loadDoc('shared/doc')
+        const d = new Y.Doc(); if (stored?.snapshot) Y.applyUpdate(d, stored.snapshot); for (const u of stored?.log ?? []) Y.applyUpdate(d, u)
+        const live = r.docs.peek('shared/doc')
+        console.error(slot.region, 'store', svOf(d), 'live', live ? svOf(live.doc) : '-', 'pending', live ? !!live.doc.store.pendingStructs : '-', 'feed', r.store.lastSeq(), 'peers', JSON.stringify(r.mesh!.health().map(p => [p.region, p.state, p.cursor, p.inboundConnected])), 'crashes', slot.crashes)
+      }
+      for (const c of cluster.clients) console.error(c.name, c.docName, 'id', c.clientId, 'region', c.region, 'own', c.ownClock, 'acked', c.ackedClock, 'sv', svOf(c.doc))
+    }
     result.residencyViolations.push(...residency)
     if (!settled) {
       const links = cluster.slots.map((s) => `${s.region} (feed ${s.relay?.store.lastSeq()}): ${JSON.stringify(s.relay?.mesh?.health().map((p) => [p.region, p.state, p.inboundConnected, p.cursor]))}`)

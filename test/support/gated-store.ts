@@ -20,6 +20,9 @@ const newGate = (): Gate => {
 
 export class GatedStore implements DocStore {
   private readonly loadGates = new Map<string, Gate>()
+  private readonly metaGates = new Map<string, Gate>()
+  /** Metadata keys whose read is waiting at its gate. */
+  readonly waitingMeta = new Set<string>()
   private appendGate: Gate | null = null
   private failAppendsWith: Error | null = null
   private readonly listeners = new Set<() => void>()
@@ -41,6 +44,16 @@ export class GatedStore implements DocStore {
     this.loadGates.delete(doc)
   }
 
+  /** Holds every later read of metadata `key` (cursors, relay id) until `releaseMeta(key)`. */
+  holdMeta(key: string): void {
+    this.metaGates.set(key, newGate())
+  }
+
+  releaseMeta(key: string): void {
+    this.metaGates.get(key)?.release()
+    this.metaGates.delete(key)
+  }
+
   /** Holds every append that starts from now on until `releaseAppends()`. */
   holdAppends(): void {
     this.appendGate ??= newGate()
@@ -52,8 +65,26 @@ export class GatedStore implements DocStore {
   }
 
   /** Every later append fails with a StorageError (a full or broken disk). */
-  failAppends(message = 'injected disk failure'): void {
+  failWrites(message = 'injected disk failure'): void {
     this.failAppendsWith = new StorageError('storage-failed', message)
+  }
+
+  /** Releases every held load and append. */
+  releaseAll(): void {
+    for (const doc of [...this.loadGates.keys()]) this.releaseLoad(doc)
+    for (const key of [...this.metaGates.keys()]) this.releaseMeta(key)
+    this.releaseAppends()
+  }
+
+  /** Resolves once a load of `doc` is waiting at its gate. */
+  reachedLoad(doc: string): Promise<void> {
+    return this.until((s) => s.waitingLoads.has(doc))
+  }
+
+  /** Resolves when the next append starts (it may then be waiting at the gate). */
+  nextAppend(): Promise<void> {
+    const started = this.appendsStarted
+    return this.until((s) => s.appendsStarted > started)
   }
 
   /** Resolves once `predicate` holds, re-checked whenever an operation reaches or leaves a gate. */
@@ -116,8 +147,7 @@ export class GatedStore implements DocStore {
     return this.inner.open()
   }
   close(): Promise<void> {
-    for (const doc of [...this.loadGates.keys()]) this.releaseLoad(doc)
-    this.releaseAppends()
+    this.releaseAll()
     return this.inner.close()
   }
   async compact(doc: string, snapshot: Uint8Array, upToLogId: number): Promise<void> {
@@ -140,7 +170,14 @@ export class GatedStore implements DocStore {
   lastSeq(): number {
     return this.inner.lastSeq()
   }
-  getMeta(key: string): Promise<Uint8Array | null> {
+  async getMeta(key: string): Promise<Uint8Array | null> {
+    const gate = this.metaGates.get(key)
+    if (gate) {
+      this.waitingMeta.add(key)
+      this.changed()
+      await gate.promise
+      this.waitingMeta.delete(key)
+    }
     return this.inner.getMeta(key)
   }
   putMeta(key: string, value: Uint8Array): Promise<void> {

@@ -34,9 +34,9 @@ export const limitCases: HostileCase[] = [
     name: 'more than maxPreAuthBytes before the document loaded',
     expect: C.MessageTooLarge,
     attack: async (ctx: CaseContext) => {
-      ctx.store.hold(PRE_AUTH_DOC)
+      ctx.store.holdLoad(PRE_AUTH_DOC)
       const attacker = ctx.attacker(`/${encodeURIComponent(PRE_AUTH_DOC)}`)
-      await withDeadline(ctx.store.reached(PRE_AUTH_DOC), DEADLINE_MS, 'the relay to start loading the document')
+      await withDeadline(ctx.store.reachedLoad(PRE_AUTH_DOC), DEADLINE_MS, 'the relay to start loading the document')
       await attacker.opened
       const update = bulkyUpdate(31337, 'p'.repeat(600))
       expect(update.length * 2).toBeGreaterThan(LIMITS.maxPreAuthBytes)
@@ -48,7 +48,7 @@ export const limitCases: HostileCase[] = [
       return close
     },
     verify: async (ctx) => {
-      ctx.store.release(PRE_AUTH_DOC)
+      ctx.store.releaseLoad(PRE_AUTH_DOC)
       const live = await ctx.relay.docs.acquire(PRE_AUTH_DOC)
       expect([...clientsOf(live.doc)], 'buffered updates of a refused connection were applied').toEqual([])
     },

@@ -18,7 +18,7 @@ import { makeTempDir } from '../../support/temp-dir.js'
 import { waitForDoc } from '../../support/wait.js'
 import { openAttacker, type Attacker, type CloseInfo } from './attacker.js'
 import { DEADLINE_MS, withDeadline } from './deadline.js'
-import { GatedStore } from './gated-store.js'
+import { GatedStore } from '../../support/gated-store.js'
 import type { RawClose } from './raw-ws.js'
 import { checkEveryStoredDoc, clientsOf, healthzStatus, isSettled, loadStoredDoc } from './stored.js'
 

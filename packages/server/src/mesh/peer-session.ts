@@ -53,7 +53,13 @@ export class PeerSession {
   lastLagMs: number | null = null
   /** Documents the last catch-up exchanged. */
   lastCatchupDocs: number | null = null
-  catchingUp = false
+  /**
+   * True from the session's creation until its catch-up is sent: before the
+   * catch-up has walked the feed from the cursor, no mark may claim the feed
+   * (found by the simulation: a delta or cursor-follow in that window moved
+   * the cursor past documents the catch-up then skipped).
+   */
+  catchingUp: boolean
   cursor = 0
   private readonly marks = new MarkTracker()
   private followTimer: ReturnType<typeof setTimeout> | null = null
@@ -73,6 +79,7 @@ export class PeerSession {
     readonly policyHashMatch: boolean,
     private readonly events: { cursor(seq: number): void; catchupSent(docs: number): void } = { cursor: () => {}, catchupSent: () => {} },
   ) {
+    this.catchingUp = role === 'dialer'
     this.deltas = new DeltaScheduler(() => link.bufferedAmount, ctx.highWaterBytes, this.sendDeltas)
   }
 
@@ -132,6 +139,7 @@ export class PeerSession {
   private async followFeed(): Promise<void> {
     // Unquiet links move the cursor through their own acks.
     if (!this.quiet()) return
+    this.ctx.docs.flushPending()
     await this.ctx.committer.flush()
     if (this.closed || !this.quiet() || this.ctx.store.lastSeq() <= this.cursor) return
     this.link.sendEncoded([encodeCatchupDone(this.issueMark(this.ctx.store.lastSeq()))], 0, 0)
@@ -217,6 +225,11 @@ export class PeerSession {
   /** Frames are handled one at a time, in order, so acks are cumulative. */
   receive(bytes: Uint8Array): void {
     this.inbound = this.inbound.then(() => this.handleFrame(bytes)).catch((err: unknown) => this.fail('failed to handle a peer frame', err))
+  }
+
+  /** Resolves once every frame received so far has been handled. */
+  received(): Promise<void> {
+    return this.inbound
   }
 
   private async handleFrame(bytes: Uint8Array): Promise<void> {
@@ -361,8 +374,10 @@ export class PeerSession {
     let covered = this.marks.ack(mark)
     if (this.quiet()) {
       // Quiescent: everything applied so far was queued when applied, the
-      // queue is empty and every frame is acknowledged. Once the writes in
-      // flight here are durable, the whole feed up to now is at the peer.
+      // queue is empty and every frame is acknowledged. Once every write
+      // applied here is durable, the whole feed up to now is at the peer
+      // (pending turns too: their feed entries must not come after the claim).
+      this.ctx.docs.flushPending()
       await this.ctx.committer.flush()
       if (this.quiet()) covered = Math.max(covered ?? 0, this.ctx.store.lastSeq())
     }
