@@ -170,7 +170,7 @@ export class Relay {
     )
     this.mesh = mesh
     mesh.on('session-open', this.metrics.trackPeerSession)
-    this.docs.onEffectiveUpdate((live, update, origin) => mesh.onEffectiveUpdate(live, update, origin))
+    this.docs.onEffectiveUpdate((live, update, origin, releasedHeldBack) => mesh.onEffectiveUpdate(live, update, origin, releasedHeldBack))
     if (this.deps.listen !== false) {
       await new Promise<void>((resolve, reject) => {
         this.httpServer.once('error', reject)

@@ -26,7 +26,8 @@ export interface DocRegistryOptions {
   onStoredLoaded?: (bytes: number) => void
 }
 
-export type EffectiveUpdateListener = (doc: LiveDoc, update: Uint8Array, origin: UpdateOrigin) => void
+/** See LiveDocHooks.onEffectiveUpdate for `releasedHeldBack`. */
+export type EffectiveUpdateListener = (doc: LiveDoc, update: Uint8Array, origin: UpdateOrigin, releasedHeldBack: boolean) => void
 
 /** The sweep looks for idle documents this often (bounded so eviction stays close to idleEvictMs). */
 const sweepIntervalOf = (idleEvictMs: number): number => Math.max(5, Math.min(5_000, Math.floor(idleEvictMs / 2)))
@@ -48,8 +49,8 @@ export class DocRegistry {
       persist: options.persist,
       encodeDurableAck: options.encodeDurableAck,
       onPersistError: options.onPersistError,
-      onEffectiveUpdate: (doc, update, origin) => {
-        for (const listener of this.listeners) listener(doc, update, origin)
+      onEffectiveUpdate: (doc, update, origin, releasedHeldBack) => {
+        for (const listener of this.listeners) listener(doc, update, origin, releasedHeldBack)
       },
       onWriteDurable: (doc) => this.maybeCompact(doc),
       onCorrupted: (doc) => this.reload(doc),

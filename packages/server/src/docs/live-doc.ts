@@ -29,8 +29,13 @@ export interface DocConnection {
 export interface LiveDocHooks {
   /** Persist one merged update; resolves once durable. */
   persist(doc: string, update: Uint8Array): Promise<unknown>
-  /** Every update that changed this document, with its origin (for the mesh). */
-  onEffectiveUpdate(doc: LiveDoc, update: Uint8Array, origin: UpdateOrigin): void
+  /**
+   * Every update that changed this document, with its origin (for the mesh).
+   * `releasedHeldBack`: the document held back updates (missing dependencies)
+   * before this one was applied, so the change may include content that came
+   * from elsewhere, earlier: it must not be treated as the origin's alone.
+   */
+  onEffectiveUpdate(doc: LiveDoc, update: Uint8Array, origin: UpdateOrigin, releasedHeldBack: boolean): void
   /** Encodes a durable ack, or returns null when acks must not be sent (storage failed). */
   encodeDurableAck(stateVector: Uint8Array): Uint8Array | null
   onPersistError(doc: string, err: unknown): void
@@ -144,7 +149,7 @@ export class LiveDoc {
   }
 
   /** The Y.Doc's `update` event: only what was new arrives here. */
-  handleUpdate(update: Uint8Array, origin: unknown): void {
+  handleUpdate(update: Uint8Array, origin: unknown, releasedHeldBack = false): void {
     if (this.tentative) {
       this.tentative.push({ update, origin })
       return
@@ -152,9 +157,12 @@ export class LiveDoc {
     const o = origin as UpdateOrigin
     if (o?.kind === 'storage') return
     this.effectiveUpdates++
-    this.hooks.onEffectiveUpdate(this, update, o)
+    this.hooks.onEffectiveUpdate(this, update, o, releasedHeldBack)
     this.turnUpdates.push(update)
-    const sender = o?.kind === 'client' ? o.connectionId : MANY_SENDERS
+    // The sender can be skipped only if the change is all its own: content
+    // released from the held-back set came from someone else (found by the
+    // simulation: a client whose update completed another's never got it).
+    const sender = o?.kind === 'client' && !releasedHeldBack ? o.connectionId : MANY_SENDERS
     this.turnSender = this.turnSender === NO_SENDER || this.turnSender === sender ? sender : MANY_SENDERS
     if (this.turnScheduled === null) this.turnScheduled = setImmediate(flushTurnOf, this)
   }
@@ -197,6 +205,7 @@ export class LiveDoc {
    */
   apply(update: Uint8Array, origin: UpdateOrigin): void {
     const effects: { update: Uint8Array; origin: unknown }[] = []
+    const heldBack = this.doc.store.pendingStructs !== null || this.doc.store.pendingDs !== null
     this.tentative = effects
     try {
       Y.applyUpdate(this.doc, update, origin)
@@ -206,7 +215,7 @@ export class LiveDoc {
       throw err
     }
     this.tentative = null
-    for (const e of effects) this.handleUpdate(e.update, e.origin)
+    for (const e of effects) this.handleUpdate(e.update, e.origin, heldBack)
   }
 
   /** Hands this turn's updates to persistence now rather than at the end of the turn. */

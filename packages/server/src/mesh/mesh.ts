@@ -90,8 +90,12 @@ export class Mesh extends EventEmitter {
     return this.dialers.map((d) => d.config.region)
   }
 
-  /** Routes one effective update to the sessions that should carry it. */
-  onEffectiveUpdate(live: LiveDoc, update: Uint8Array, origin: UpdateOrigin): void {
+  /**
+   * Routes one effective update to the sessions that should carry it. One
+   * that also released held-back content may carry what a client gave this
+   * relay earlier, so it is sent on like a client's, whatever its origin.
+   */
+  onEffectiveUpdate(live: LiveDoc, update: Uint8Array, origin: UpdateOrigin, releasedHeldBack = false): void {
     if (origin.kind === 'storage') return
     let placement: ReturnType<MeshContext['policy']['placement']> | null = null
     for (const d of this.dialers) {
@@ -102,7 +106,7 @@ export class Mesh extends EventEmitter {
       // relay that forwarded what it received from a peer would race the
       // other receivers' forwards and send every update over the links
       // between receivers twice. Catch-up and digests repair cut links.
-      if (origin.kind === 'peer') {
+      if (origin.kind === 'peer' && !releasedHeldBack) {
         this.ctx.observer.deltaNotForwarded?.('origin')
         session.noteUnsentChange()
         continue
