@@ -4,13 +4,17 @@
  * origin. Neither the sender of that later update nor the peers may be
  * skipped on the strength of that origin: the change carries someone else's
  * content. Found by the cluster simulation (seed 1, schedules 756 and 6550).
+ * And a held-back peer update is acknowledged to its peer, so it must be on
+ * disk: a crash before its dependencies arrive must not lose it.
  */
 import { afterEach, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
-import { encodeSyncUpdate } from '@meridian/core'
+import { encodeDelta, encodeSyncUpdate, type PeerMessage } from '@meridian/core'
 import { Relay } from '@meridian/server'
 import { startCluster, type Cluster } from '../support/cluster.js'
 import { connectRawClient, type RawClient } from '../support/raw-client.js'
+import { connectRoguePeer } from '../support/rogue-peer.js'
+import { makeTempDir } from '../support/temp-dir.js'
 
 const cleanups: (() => Promise<unknown>)[] = []
 afterEach(async () => {
@@ -77,5 +81,25 @@ describe('held-back updates', () => {
     Y.applyUpdate(atUs.doc, x)
     await within(5_000, "eu's released client content reaching us", atUs.waitFor(() => atUs.doc.getText('t').toString() === 'xy', 'xy at us'))
     expect(atEu.doc.getText('t').toString()).toBe('xy')
+  })
+
+  it('keeps a held-back peer update it acknowledged across a crash, until its dependencies arrive', async () => {
+    const dir = await makeTempDir()
+    cleanups.push(dir.remove)
+    const options = { region: 'us', logLevel: 'silent', dataDir: dir.path, durability: 'buffered' } as const
+    const us = await new Relay(options).start()
+    const { x, y } = dependentPair()
+    // eu sends y, whose dependency x (from a third region) us does not have yet.
+    const eu = await connectRoguePeer(us.url, 'eu')
+    eu.send([encodeDelta('doc/held', y, 'eu', Date.now(), 1)])
+    await eu.waitFor((m): m is Extract<PeerMessage, { type: 'ack' }> => m.type === 'ack' && m.seq === 1)
+    // Acknowledged: eu's cursor moves past it and eu will not send it again.
+    await eu.close()
+    await us.crash()
+    const again = await new Relay(options).start()
+    cleanups.push(() => again.close())
+    const client = await open(again.url, 'doc/held')
+    Y.applyUpdate(client.doc, x)
+    await within(5_000, 'the held-back update surviving the crash', client.waitFor(() => client.doc.getText('t').toString() === 'xy', 'xy'))
   })
 })

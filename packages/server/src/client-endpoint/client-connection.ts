@@ -153,6 +153,8 @@ export class ClientConnection implements DocConnection {
           this.ctx.onReadOnlyWrite?.()
           return
         }
+        // Being reloaded from storage: this client reconnects and syncs with the fresh copy.
+        if (live.isStale) return this.close(CloseCode.InternalError, 'document reloading; reconnect')
         const valid = tryDecode(() => validateUpdate(msg.update, { maxBytes: this.ctx.limits.maxMessageBytes }))
         if (!valid.ok) return this.close(CloseCode.InvalidUpdate, `${valid.error.code}: ${valid.error.message}`)
         try {
@@ -160,7 +162,7 @@ export class ClientConnection implements DocConnection {
           if (live.pendingBytes() > this.ctx.limits.maxMessageBytes) {
             // Updates whose dependencies never arrive would pile up and be
             // sent to every later client; drop them and the sender.
-            live.clearPending()
+            live.discardHeldBack()
             return this.close(CloseCode.InvalidUpdate, 'too many updates with missing dependencies')
           }
         } catch (err) {
@@ -182,7 +184,7 @@ export class ClientConnection implements DocConnection {
         if ((msg.features & ClientFeature.RelayInfo) !== 0) {
           this.send(encodeRelayInfo(this.ctx.region, this.ctx.relayId, this.ctx.regionsFor(this.docName)))
         }
-        const durable = this.wantsDurableAcks ? live.durableStateVector() : null
+        const durable = this.wantsDurableAcks && this.ctx.healthy() ? live.durableStateVector() : null
         if (durable) this.send(encodeDurableAck(durable))
         return
       }
@@ -251,7 +253,11 @@ export class ClientConnection implements DocConnection {
     applyAwarenessUpdate(live.awareness, update, this)
   }
 
+  /** Called once the socket itself has closed (after the close handshake). */
+  onSocketClosed: (() => void) | null = null
+
   private readonly handleClose = (): void => {
+    this.onSocketClosed?.()
     this.closed = true
     this.detach()
   }

@@ -25,6 +25,9 @@ export interface ClientEndpointDeps {
   healthy: () => boolean
 }
 
+/** Refused sockets waiting for their close handshake, at most (beyond it they are dropped at once). */
+const MAX_CLOSING_REFUSALS = 1024
+
 export class ClientEndpoint {
   readonly connections = new Set<ClientConnection>()
   private readonly refused = new Set<MessageSocket>()
@@ -42,7 +45,9 @@ export class ClientEndpoint {
     metrics.watchSocket(socket, 'client')
     const refuse = (code: number, reason: string): void => {
       metrics.clientClosed(code)
-      // Held until the close handshake ends, so a shutdown can cut it short.
+      // Held until the close handshake ends, so a shutdown can cut it short;
+      // past a bound (a flood of refusals), dropped without the handshake.
+      if (this.refused.size >= MAX_CLOSING_REFUSALS) return socket.terminate()
       this.refused.add(socket)
       socket.on('close', () => this.refused.delete(socket))
       socket.close(code, reason.slice(0, 120))
@@ -127,6 +132,7 @@ export class ClientEndpoint {
       conn.close(code, reason)
       // Still tracked until the close handshake ends, so a shutdown can cut it short.
       this.closing.add(conn)
+      conn.onSocketClosed = () => this.closing.delete(conn)
     }
   }
 

@@ -53,7 +53,7 @@ export class DocRegistry {
         for (const listener of this.listeners) listener(doc, update, origin, releasedHeldBack)
       },
       onWriteDurable: (doc) => this.maybeCompact(doc),
-      onCorrupted: (doc) => this.reload(doc),
+      onStale: (doc) => this.reload(doc),
     }
   }
 
@@ -113,6 +113,7 @@ export class DocRegistry {
     if (this.closed) throw new Error('registry closed')
     const live = new LiveDoc(name, this.hooks)
     if (stored) {
+      let damaged = false
       live.doc.transact(() => {
         const parts = stored.snapshot ? [stored.snapshot, ...stored.log] : stored.log
         this.options.onStoredLoaded?.(parts.reduce((n, p) => n + p.byteLength, 0))
@@ -121,11 +122,13 @@ export class DocRegistry {
             Y.applyUpdate(live.doc, part, STORAGE_ORIGIN)
           } catch (err) {
             // Validated before it was written, so this means on-disk damage.
+            damaged = true
             logger.error({ code: 'storage-corrupt', doc: name, err }, 'skipping an unreadable stored update')
           }
         }
       }, STORAGE_ORIGIN)
-      if (stored.log.length >= this.options.compactAfterEntries) this.compact(live, stored.lastLogId)
+      // A compaction would turn what survived of a damaged entry into the snapshot and delete the entry.
+      if (!damaged && stored.log.length >= this.options.compactAfterEntries) this.compact(live, stored.lastLogId)
     }
     this.loaded.set(name, live)
     this.startSweep()
@@ -141,7 +144,7 @@ export class DocRegistry {
     this.options.store.loadDoc(live.name).then(
       (stored) => {
         this.compacting.delete(live.name)
-        if (stored && !live.isClosed && this.loaded.get(live.name) === live) this.compact(live, stored.lastLogId)
+        if (stored && !live.isClosed && !live.isStale && this.loaded.get(live.name) === live) this.compact(live, stored.lastLogId)
       },
       (err: unknown) => {
         this.compacting.delete(live.name)
@@ -153,7 +156,7 @@ export class DocRegistry {
   private compact(live: LiveDoc, upToLogId: number): void {
     live.logEntriesSinceCompaction = 0
     const { store, logger } = this.options
-    store.compact(live.name, live.encodeStateAsUpdate(), upToLogId).then(
+    store.compact(live.name, live.encodeForStorage(), upToLogId).then(
       () => this.options.onCompaction?.(true),
       (err: unknown) => {
         this.options.onCompaction?.(false)
@@ -169,7 +172,7 @@ export class DocRegistry {
    */
   private reload(live: LiveDoc): void {
     if (this.closed || this.loaded.get(live.name) !== live) return
-    this.options.logger.error({ code: 'doc-reloaded', doc: live.name }, 'an update failed part-way; reloading the document from storage')
+    this.options.logger.warn({ code: 'doc-reloaded', doc: live.name }, 'reloading the document from storage (an update failed part-way, or held-back content was dropped)')
     this.loaded.delete(live.name)
     const writes = live.whenWritesDurable().catch(() => undefined)
     live.closeConnections(CloseCode.InternalError, 'document reloaded after a rejected update; reconnect')

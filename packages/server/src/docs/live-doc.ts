@@ -44,12 +44,16 @@ export interface LiveDocHooks {
   /** A write of this document is durable (drives compaction of open documents). */
   onWriteDurable?(doc: LiveDoc): void
   /**
-   * Applying an update threw after Yjs may have integrated part of it: the
-   * in-memory document no longer matches what is stored and must be dropped
-   * (called after the caller has handled the error).
+   * The in-memory document must be replaced by what storage holds: applying
+   * an update threw after Yjs may have integrated part of it, or held-back
+   * content a client sent had to be dropped (called after the caller has
+   * handled the error).
    */
-  onCorrupted?(doc: LiveDoc): void
+  onStale?(doc: LiveDoc): void
 }
+
+/** Bytes Yjs holds back for a document (updates whose dependencies are missing). */
+const heldBackBytes = (store: Y.Doc['store']): number => (store.pendingStructs?.update.byteLength ?? 0) + (store.pendingDs?.byteLength ?? 0)
 
 /** No sender, one connection's id, or this: several connections or a peer. */
 const NO_SENDER = -2
@@ -79,11 +83,20 @@ export class LiveDoc {
   private readonly conns: DocConnection[] = []
   private awarenessIds: Map<number, Set<number>> | null = null
 
-  private turnUpdates: Uint8Array[] = []
+  /** This turn's effective updates (created on the first, as a relay holds many idle documents). */
+  private turnUpdates: Uint8Array[] | null = null
   private turnSender = NO_SENDER
   private turnScheduled: ReturnType<typeof setImmediate> | null = null
   /** Set while an update is being applied: its effects are held until Yjs returns without throwing. */
   private tentative: { update: Uint8Array; origin: unknown }[] | null = null
+  /**
+   * Peer updates Yjs held back this turn. The peer's ack moves its cursor past
+   * them, so they are written to the log (not fanned out) and survive a crash
+   * until their dependencies arrive.
+   */
+  private turnHeldBack: Uint8Array[] | null = null
+  /** Set once the in-memory state can no longer be trusted; the registry reloads it. */
+  private stale = false
   private persistsInFlight = 0
   /**
    * The newest write handed to storage, until it settles. Group commit
@@ -158,6 +171,7 @@ export class LiveDoc {
     if (o?.kind === 'storage') return
     this.effectiveUpdates++
     this.hooks.onEffectiveUpdate(this, update, o, releasedHeldBack)
+    this.turnUpdates ??= []
     this.turnUpdates.push(update)
     // The sender can be skipped only if the change is all its own: content
     // released from the held-back set came from someone else (found by the
@@ -169,8 +183,7 @@ export class LiveDoc {
 
   /** Bytes of updates held back because their dependencies are missing. */
   pendingBytes(): number {
-    const store = this.doc.store
-    return (store.pendingStructs?.update.byteLength ?? 0) + (store.pendingDs?.byteLength ?? 0)
+    return heldBackBytes(this.doc.store)
   }
 
   /**
@@ -191,10 +204,26 @@ export class LiveDoc {
     }
   }
 
-  /** Forgets held-back updates (they came from a connection being closed for them). */
-  clearPending(): void {
+  /**
+   * Drops every held-back update from memory (a connection flooded it) and
+   * has the document reloaded from storage, which brings back the held-back
+   * peer updates it wrote and not what the client sent.
+   */
+  discardHeldBack(): void {
     this.doc.store.pendingStructs = null
     this.doc.store.pendingDs = null
+    this.markStale()
+  }
+
+  private markStale(): void {
+    if (this.stale) return
+    this.stale = true
+    queueMicrotask(() => this.hooks.onStale?.(this))
+  }
+
+  /** True once the document waits to be reloaded from storage (nothing more is applied to it). */
+  get isStale(): boolean {
+    return this.stale
   }
 
   /**
@@ -204,18 +233,33 @@ export class LiveDoc {
    * it is reloaded from storage; the error is rethrown to the caller.
    */
   apply(update: Uint8Array, origin: UpdateOrigin): void {
+    if (this.stale) throw new Error(`document ${this.name} is being reloaded from storage`)
+    const store = this.doc.store
+    const missingBefore = store.pendingStructs ? [...store.pendingStructs.missing] : null
+    const heldStructsBefore = store.pendingStructs?.update ?? null
+    const heldDsBefore = store.pendingDs
     const effects: { update: Uint8Array; origin: unknown }[] = []
-    const heldBack = this.doc.store.pendingStructs !== null || this.doc.store.pendingDs !== null
     this.tentative = effects
     try {
       Y.applyUpdate(this.doc, update, origin)
     } catch (err) {
       this.tentative = null
-      if (effects.length > 0) queueMicrotask(() => this.hooks.onCorrupted?.(this))
+      if (effects.length > 0) this.markStale()
       throw err
     }
     this.tentative = null
-    for (const e of effects) this.handleUpdate(e.update, e.origin, heldBack)
+    // Yjs retries held-back structs once a clock they waited for is present,
+    // and re-applies held-back deletions every time; a shorter rest means some took effect.
+    const released =
+      (missingBefore?.some(([client, clock]) => clock < Y.getState(store, client)) ?? false) ||
+      (heldDsBefore !== null && (store.pendingDs === null || store.pendingDs.byteLength < heldDsBefore.byteLength))
+    for (const e of effects) this.handleUpdate(e.update, e.origin, released)
+    const heldBackChanged = (store.pendingStructs?.update ?? null) !== heldStructsBefore || store.pendingDs !== heldDsBefore
+    if (origin.kind === 'peer' && heldBackChanged && heldBackBytes(store) > 0) {
+      this.turnHeldBack ??= []
+      this.turnHeldBack.push(update)
+      if (this.turnScheduled === null) this.turnScheduled = setImmediate(flushTurnOf, this)
+    }
   }
 
   /** Hands this turn's updates to persistence now rather than at the end of the turn. */
@@ -228,20 +272,28 @@ export class LiveDoc {
   /** End of the turn: one merged message to every connection, one log entry, one ack state vector. */
   flushTurn(): void {
     this.turnScheduled = null
-    const updates = this.turnUpdates
+    const updates = this.turnUpdates ?? []
+    const heldBack = this.turnHeldBack ?? []
     const only = this.turnSender
-    this.turnUpdates = []
+    this.turnUpdates = null
+    this.turnHeldBack = null
     this.turnSender = NO_SENDER
-    if (updates.length === 0 || this.closed) return
-    const merged = mergeTurn(updates)
-    const message = encodeSyncUpdate(merged)
-    // With a single sending connection we can skip it; with several, each
-    // gets the merged message back, which Yjs ignores for what it already has.
-    for (const conn of this.conns) if (conn.id !== only) conn.send(message)
+    if ((updates.length === 0 && heldBack.length === 0) || this.closed) return
+    let stored: Uint8Array
+    if (updates.length > 0) {
+      const merged = mergeTurn(updates)
+      const message = encodeSyncUpdate(merged)
+      // With a single sending connection we can skip it; with several, each
+      // gets the merged message back, which Yjs ignores for what it already has.
+      for (const conn of this.conns) if (conn.id !== only) conn.send(message)
+      stored = heldBack.length > 0 ? mergeTurn([merged, ...heldBack]) : merged
+    } else {
+      stored = mergeTurn(heldBack)
+    }
     const stateVector = Y.encodeStateVector(this.doc)
     this.persistsInFlight++
     this.logEntriesSinceCompaction++
-    const write = this.hooks.persist(this.name, merged)
+    const write = this.hooks.persist(this.name, stored)
     this.lastWrite = write
     write.then(
       () => {
@@ -282,7 +334,16 @@ export class LiveDoc {
    * delete-only edit that is still being written for saved.
    */
   durableStateVector(): Uint8Array | null {
-    return this.persistsInFlight === 0 && this.turnScheduled === null ? Y.encodeStateVector(this.doc) : null
+    return this.persistsInFlight === 0 && this.turnScheduled === null && !this.stale ? Y.encodeStateVector(this.doc) : null
+  }
+
+  /**
+   * What a compaction stores: the whole state, held-back updates included
+   * (unlike encodeStateAsUpdate, which serves): they stay held back after a
+   * reload, until their dependencies arrive.
+   */
+  encodeForStorage(): Uint8Array {
+    return Y.encodeStateAsUpdate(this.doc)
   }
 
   addConnection(conn: DocConnection): void {
@@ -325,7 +386,8 @@ export class LiveDoc {
   abandon(): void {
     if (this.turnScheduled) clearImmediate(this.turnScheduled)
     this.turnScheduled = null
-    this.turnUpdates = []
+    this.turnUpdates = null
+    this.turnHeldBack = null
     this.destroy()
   }
 

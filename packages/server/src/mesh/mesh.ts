@@ -20,6 +20,9 @@ import type { MessageSocket, SocketConnector } from '../transport/socket.js'
 
 export const PEER_PATH = '/_meridian/peer'
 
+/** Bound on the once-only reports kept per relay (hellos can come from anyone when peering is open). */
+const MAX_REMEMBERED = 256
+
 export interface PeerConfig {
   region: string
   url: string
@@ -199,7 +202,7 @@ export class Mesh extends EventEmitter {
         socket.close(CloseCode.PeerRejected, reason.slice(0, 120))
         return
       }
-      if (!this.dialers.some((d) => d.config.region === hello.region) && !this.undialedRegions.has(hello.region)) {
+      if (!this.dialers.some((d) => d.config.region === hello.region) && !this.undialedRegions.has(hello.region) && this.undialedRegions.size < MAX_REMEMBERED) {
         // Receivers do not forward (see the header): a region we never send to
         // would miss every update accepted here. The mesh must be full.
         this.undialedRegions.add(hello.region)
@@ -228,7 +231,7 @@ export class Mesh extends EventEmitter {
     const problem = checkHello(decoded.value, this.secret, answering)
     if (problem) return problem
     const mismatchKey = `${decoded.value.region}\0${decoded.value.policyHash}`
-    if (decoded.value.policyHash !== this.ctx.policy.hash && !this.reportedMismatches.has(mismatchKey)) {
+    if (decoded.value.policyHash !== this.ctx.policy.hash && !this.reportedMismatches.has(mismatchKey) && this.reportedMismatches.size < MAX_REMEMBERED) {
       // Once per peer and policy: a flapping link must not flood the audit log.
       this.reportedMismatches.add(mismatchKey)
       this.ctx.audit.record({ kind: 'policy-mismatch', peerRegion: decoded.value.region, detail: `theirs ${decoded.value.policyHash.slice(0, 12)}, ours ${this.ctx.policy.hash.slice(0, 12)}` })

@@ -92,9 +92,15 @@ export class PeerSession {
     return this.role === 'dialer'
   }
 
+  /** Loads the cursor and starts catch-up; a failure closes the link (the redial retries). */
   async start(): Promise<void> {
     if (!this.sendsDeltas) return
-    this.cursor = await loadCursor(this.ctx.store, this.peerRegion, this.peerRelayId, this.ctx.policy.hash)
+    try {
+      this.cursor = await loadCursor(this.ctx.store, this.peerRegion, this.peerRelayId, this.ctx.policy.hash)
+    } catch (err) {
+      this.fail('could not load the peer cursor', err)
+      return
+    }
     if (this.closed) return
     void this.runCatchup().catch((err: unknown) => this.fail('catch-up failed', err))
     if (this.ctx.digestIntervalMs > 0) {
@@ -129,7 +135,8 @@ export class PeerSession {
     this.followTimer.unref?.()
   }
 
-  private readonly quiet = (): boolean => this.queue.isEmpty() && this.marks.outstanding === 0 && !this.catchingUp
+  /** Nothing queued, nothing unacknowledged, no catch-up running, and open (close() empties the queue and marks). */
+  private readonly quiet = (): boolean => !this.closed && this.queue.isEmpty() && this.marks.outstanding === 0 && !this.catchingUp
 
   /** Nothing queued or unacknowledged, and the peer has confirmed this relay's whole change feed. */
   get settled(): boolean {
@@ -358,6 +365,8 @@ export class PeerSession {
     const valid = tryDecode(() => validateUpdate(update, { maxBytes: this.ctx.maxMessageBytes }))
     if (!valid.ok) throw valid.error
     const live = await this.ctx.docs.acquire(doc)
+    // A document being reloaded refuses updates; the link reconnects and catch-up resends.
+    if (live.isStale) throw new Error(`document ${doc} is being reloaded`)
     const before = live.effectiveUpdates
     live.apply(update.slice(), origin)
     if (live.effectiveUpdates === before) this.ctx.observer.deltaNotForwarded?.('no-change')
@@ -381,6 +390,8 @@ export class PeerSession {
       await this.ctx.committer.flush()
       if (this.quiet()) covered = Math.max(covered ?? 0, this.ctx.store.lastSeq())
     }
+    // The link may have closed while the flush ran: nothing it claimed can be trusted then.
+    if (this.closed) return
     if (covered !== null && covered > this.cursor) {
       this.cursor = covered
       await saveCursor(this.ctx.store, this.peerRegion, this.peerRelayId, this.ctx.policy.hash, covered)
