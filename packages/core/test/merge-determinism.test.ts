@@ -5,18 +5,42 @@
  * with the same content and state vector.
  */
 import { describe, expect, it } from 'vitest'
+import { readFileSync } from 'node:fs'
 import fc from 'fast-check'
 import * as Y from 'yjs'
 import { applyAll, docFingerprint, historyArb, newDoc, type Fingerprint, type History } from './support/histories.js'
 
 const NUM_RUNS = 1000
 
-const indices = (n: number): number[] => Array.from({ length: n }, (_, i) => i)
 
-/** A full permutation of `items`; shrinks towards the original order. */
-const permutationOf = <T>(items: readonly T[]): fc.Arbitrary<T[]> => fc.shuffledSubarray([...items], { minLength: items.length, maxLength: items.length })
+/**
+ * Delivery orders: any interleaving of the clients' updates that keeps each
+ * client's own updates in the order it emitted them. That is the order every
+ * Meridian path keeps (a client's connection and each peer link are FIFO; a
+ * client moving region resends what the new relay lacks in one sync step 2).
+ * Yjs 13.6.33 itself can leave structs pending for good when one client's
+ * own updates arrive far out of order (pinned below, with its fixture), so
+ * orders outside that model are not claimed. Shrinks towards emission order.
+ */
+const interleavingOf = (history: History): fc.Arbitrary<number[]> => {
+  const clientOf = new Map<Uint8Array, number>()
+  history.perClient.forEach((updates, c) => updates.forEach((u) => clientOf.set(u, c)))
+  const queues = history.perClient.map(() => [] as number[])
+  history.updates.forEach((u, i) => queues[clientOf.get(u) ?? 0]?.push(i))
+  const n = history.updates.length
+  return fc.array(fc.nat({ max: history.perClient.length }), { minLength: n, maxLength: n }).map((picks) => {
+    const heads = queues.map(() => 0)
+    const order: number[] = []
+    for (const pick of picks) {
+      const open = queues.map((q, c) => (heads[c]! < q.length ? c : -1)).filter((c) => c >= 0)
+      const c = open[pick % open.length]!
+      order.push(queues[c]![heads[c]!++]!)
+    }
+    return order
+  })
+}
 
-const withOrder = historyArb().chain((history) => permutationOf(indices(history.updates.length)).map((order) => ({ history, order })))
+const withOrder = historyArb().chain((history) => interleavingOf(history).map((order) => ({ history, order })))
 
 const pick = (history: History, order: readonly number[]): Uint8Array[] => order.map((i) => history.updates[i] as Uint8Array)
 
@@ -42,7 +66,7 @@ describe('merge determinism', () => {
     )
   })
 
-  it('any permutation of the updates yields the same content and state vector', () => {
+  it('any interleaving of the clients\' updates yields the same content and state vector', () => {
     fc.assert(
       fc.property(withOrder, ({ history, order }) => {
         expectConverged(applyAll(pick(history, order)), reference(history))
@@ -52,11 +76,20 @@ describe('merge determinism', () => {
   })
 
   it('duplicated updates change nothing', () => {
-    const arb = historyArb().chain((history) => {
-      const n = history.updates.length
-      const extra = n === 0 ? fc.constant<number[]>([]) : fc.array(fc.nat({ max: n - 1 }), { minLength: 1, maxLength: n })
-      return extra.chain((dups) => permutationOf([...indices(n), ...dups]).map((order) => ({ history, order })))
-    })
+    // Each duplicate is delivered again at a later position (a retransmission).
+    const arb = historyArb().chain((history) =>
+      interleavingOf(history).chain((order) =>
+        fc.array(fc.tuple(fc.nat({ max: Math.max(0, order.length - 1) }), fc.nat()), { minLength: 1, maxLength: Math.max(1, order.length) }).map((dups) => {
+          const out = [...order]
+          for (const [at, later] of dups) {
+            if (out.length === 0) break
+            const i = at % out.length
+            out.splice(i + 1 + (later % (out.length - i)), 0, out[i]!)
+          }
+          return { history, order: out }
+        }),
+      ),
+    )
     fc.assert(
       fc.property(arb, ({ history, order }) => {
         expectConverged(applyAll(pick(history, order)), reference(history))
@@ -65,20 +98,27 @@ describe('merge determinism', () => {
     )
   })
 
-  it('random chunks merged with Y.mergeUpdates yield the same, chunk by chunk or merged again', () => {
-    const arb = withOrder.chain(({ history, order }) =>
-      fc.array(fc.boolean(), { minLength: order.length, maxLength: order.length }).map((cuts) => ({ history, order, cuts })),
+  // A relay merges runs of updates in the order it applied them (a turn's
+  // updates, a peer queue's backlog). Merging an arbitrary subset that leaves
+  // a gap in a client's clocks makes Yjs write Skip structs, and content after
+  // a Skip can stay pending for good (yjs/yjs#406), so only runs are claimed.
+  it('runs of a delivery order merged with Y.mergeUpdates yield the same, delivered twice or merged again', () => {
+    const arb = historyArb().chain((history) =>
+      interleavingOf(history).chain((order) =>
+        fc.array(fc.boolean(), { minLength: order.length, maxLength: order.length }).map((cuts) => ({ history, order, cuts })),
+      ),
     )
     fc.assert(
       fc.property(arb, ({ history, order, cuts }) => {
-        const chunks: Uint8Array[][] = [[]]
+        const runs: Uint8Array[][] = [[]]
         order.forEach((i, k) => {
-          chunks[chunks.length - 1]?.push(history.updates[i] as Uint8Array)
-          if (cuts[k] === true) chunks.push([])
+          runs[runs.length - 1]?.push(history.updates[i] as Uint8Array)
+          if (cuts[k] === true) runs.push([])
         })
-        const merged = chunks.filter((c) => c.length > 0).map((c) => Y.mergeUpdates(c))
+        const merged = runs.filter((r) => r.length > 0).map((r) => Y.mergeUpdates(r))
         const expected = reference(history)
         expectConverged(applyAll(merged), expected)
+        expectConverged(applyAll(merged.flatMap((m) => [m, m])), expected)
         expectConverged(applyAll([Y.mergeUpdates(merged)]), expected)
       }),
       { numRuns: NUM_RUNS },
@@ -107,13 +147,12 @@ describe('merge determinism', () => {
     )
   })
 
+  // The intermediate replica holds a prefix of a delivery order (a state
+  // vector names integrated content only); the rest follows in that order.
   it('diffUpdate against an intermediate state vector, plus the rest, converges', () => {
-    const arb = historyArb().chain((history) => {
-      const all = indices(history.updates.length)
-      return fc
-        .tuple(fc.shuffledSubarray(all), permutationOf(all))
-        .map(([seen, restOrder]) => ({ history, seen, restOrder }))
-    })
+    const arb = historyArb().chain((history) =>
+      fc.tuple(interleavingOf(history), fc.nat(history.updates.length)).map(([order, seenCount]) => ({ history, seen: order.slice(0, seenCount), restOrder: order })),
+    )
     fc.assert(
       fc.property(arb, ({ history, seen, restOrder }) => {
         const expected = reference(history)
@@ -131,6 +170,17 @@ describe('merge determinism', () => {
       }),
       { numRuns: NUM_RUNS },
     )
+  })
+})
+
+describe('a Yjs limitation the delivery model avoids', () => {
+  // If this starts failing, Yjs has fixed it: widen interleavingOf to every permutation.
+  it("yjs 13.6.33 leaves structs pending for good when one client's own updates arrive far out of order", () => {
+    const fixture = JSON.parse(readFileSync(new URL('./fixtures/yjs-out-of-order-pending.json', import.meta.url), 'utf8')) as { updates: string[]; order: number[] }
+    const updates = fixture.updates.map((b) => new Uint8Array(Buffer.from(b, 'base64')))
+    expect(applyAll(updates).store.pendingStructs).toBeNull()
+    const outOfOrder = applyAll(fixture.order.map((i) => updates[i]!))
+    expect(outOfOrder.store.pendingStructs).not.toBeNull()
   })
 })
 

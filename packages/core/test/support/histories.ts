@@ -91,8 +91,13 @@ const valueArb = (depth: number): fc.Arbitrary<Value> => {
 const itemsArb = fc.array(valueArb(2), { minLength: 1, maxLength: 3 })
 // Multi-unit characters exercise UTF-16 positions in Y.Text.
 const textArb = fc.string({ unit: fc.constantFrom('a', 'b', 'c', ' ', 'é', '文'), minLength: 1, maxLength: 5 })
-const attrsArb: fc.Arbitrary<Attrs> = fc.constantFrom<Attrs>({ bold: true }, { bold: null }, { italic: true }, { color: 'red' }, { color: 'blue', bold: true }, { italic: null, color: null })
-const embedArb = fc.constantFrom<Record<string, string>>({ image: 'a.png' }, { formula: 'x^2' })
+// Fresh objects per value: Y.Text's insert adds the current formatting's keys
+// (as null) to the attributes object it is given, so a shared constant would
+// carry one run's formatting into the next and make runs depend on each other.
+const attrsArb: fc.Arbitrary<Attrs> = fc
+  .constantFrom<Attrs>({ bold: true }, { bold: null }, { italic: true }, { color: 'red' }, { color: 'blue', bold: true }, { italic: null, color: null })
+  .map((attrs) => ({ ...attrs }))
+const embedArb = fc.constantFrom<Record<string, string>>({ image: 'a.png' }, { formula: 'x^2' }).map((embed) => ({ ...embed }))
 const posArb = fc.nat({ max: 40 })
 const lenArb = fc.integer({ min: 1, max: 6 })
 const targetArb = fc.nat({ max: 7 })

@@ -279,27 +279,31 @@ export class LiveDoc {
     this.turnHeldBack = null
     this.turnSender = NO_SENDER
     if ((updates.length === 0 && heldBack.length === 0) || this.closed) return
-    let stored: Uint8Array
     if (updates.length > 0) {
       const merged = mergeTurn(updates)
       const message = encodeSyncUpdate(merged)
       // With a single sending connection we can skip it; with several, each
       // gets the merged message back, which Yjs ignores for what it already has.
       for (const conn of this.conns) if (conn.id !== only) conn.send(message)
-      stored = heldBack.length > 0 ? mergeTurn([merged, ...heldBack]) : merged
-    } else {
-      stored = mergeTurn(heldBack)
+      this.write(merged, Y.encodeStateVector(this.doc))
     }
-    const stateVector = Y.encodeStateVector(this.doc)
+    // Held-back updates get log entries of their own: merged with others they
+    // could leave a gap in a client's clocks, and Yjs may never integrate what
+    // follows such a gap (yjs/yjs#406). They move no state vector: no ack.
+    for (const update of heldBack) this.write(update, null)
+  }
+
+  /** Hands one update to storage; once durable, acks `ackStateVector` (if any) to Meridian clients. */
+  private write(update: Uint8Array, ackStateVector: Uint8Array | null): void {
     this.persistsInFlight++
     this.logEntriesSinceCompaction++
-    const write = this.hooks.persist(this.name, stored)
+    const write = this.hooks.persist(this.name, update)
     this.lastWrite = write
     write.then(
       () => {
         if (this.lastWrite === write) this.lastWrite = null
         this.persistsInFlight--
-        this.sendDurableAck(stateVector)
+        if (ackStateVector) this.sendDurableAck(ackStateVector)
         if (!this.closed) this.hooks.onWriteDurable?.(this)
         this.maybeIdle()
       },
@@ -335,15 +339,6 @@ export class LiveDoc {
    */
   durableStateVector(): Uint8Array | null {
     return this.persistsInFlight === 0 && this.turnScheduled === null && !this.stale ? Y.encodeStateVector(this.doc) : null
-  }
-
-  /**
-   * What a compaction stores: the whole state, held-back updates included
-   * (unlike encodeStateAsUpdate, which serves): they stay held back after a
-   * reload, until their dependencies arrive.
-   */
-  encodeForStorage(): Uint8Array {
-    return Y.encodeStateAsUpdate(this.doc)
   }
 
   addConnection(conn: DocConnection): void {
