@@ -4,7 +4,7 @@ import os from 'node:os'
 import { execFileSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 
-const PACKAGES = ['yjs', 'ws', 'y-websocket', 'y-leveldb', '@hocuspocus/server', 'hocuspocus3', '@hocuspocus/extension-database', 'classic-level', '@meridian/server']
+const PACKAGES = ['yjs', 'ws', 'y-websocket', '@y/websocket-server', 'y-leveldb', '@hocuspocus/server', 'hocuspocus3', '@hocuspocus/extension-database', 'classic-level', '@meridian/server']
 
 function versionOf(name: string): string {
   try {

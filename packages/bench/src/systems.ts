@@ -52,6 +52,15 @@ export const SYSTEMS: SystemDef[] = [
     params: (dataDir) => ({ dataDir }),
   },
   {
+    id: 'y-websocket-server',
+    describe: '@y/websocket-server 0.1.1 (the reference server repackaged), y-leveldb persistence (YPERSISTENCE)',
+    flavor: 'yws',
+    syncs: true,
+    store: 'y-leveldb',
+    script: 'servers/y-websocket-server.js',
+    params: (dataDir) => ({ dataDir }),
+  },
+  {
     id: 'hocuspocus-4.7',
     describe: 'Hocuspocus 4.7.0, Database extension on LevelDB (debounced full-state store)',
     flavor: 'hocuspocus',
