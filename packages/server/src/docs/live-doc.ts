@@ -12,10 +12,10 @@
  */
 import * as Y from 'yjs'
 import { Awareness, removeAwarenessStates } from 'y-protocols/awareness'
-import { DEFAULT_FAN_IN, UpdateCoalescer, encodeAwareness, encodeSyncUpdate } from '@meridian/core'
+import { encodeAwareness, encodeSyncUpdate } from '@meridian/core'
 import { encodeAwarenessUpdate as encodeAwarenessStates } from 'y-protocols/awareness'
 import type { UpdateOrigin } from './origin.js'
-import { createRelayDoc, liveDocOf } from './relay-doc.js'
+import { createRelayDoc, heldBackBytes, liveDocOf, mergeTurn } from './relay-doc.js'
 
 /** What a LiveDoc needs from a connection; the client endpoint implements it. */
 export interface DocConnection {
@@ -52,21 +52,10 @@ export interface LiveDocHooks {
   onStale?(doc: LiveDoc): void
 }
 
-/** Bytes Yjs holds back for a document (updates whose dependencies are missing). */
-const heldBackBytes = (store: Y.Doc['store']): number => (store.pendingStructs?.update.byteLength ?? 0) + (store.pendingDs?.byteLength ?? 0)
 
 /** No sender, one connection's id, or this: several connections or a peer. */
 const NO_SENDER = -2
 const MANY_SENDERS = -1
-
-/** One turn's updates as one; a long turn goes through the coalescer, whose cost stays linear. */
-const mergeTurn = (updates: Uint8Array[]): Uint8Array => {
-  if (updates.length === 1) return updates[0]!
-  if (updates.length <= DEFAULT_FAN_IN) return Y.mergeUpdates(updates)
-  const coalescer = new UpdateCoalescer()
-  for (const u of updates) coalescer.push(u)
-  return coalescer.take()!
-}
 
 const onDocUpdate = (update: Uint8Array, origin: unknown, doc: Y.Doc): void => liveDocOf(doc)?.handleUpdate(update, origin)
 const flushTurnOf = (live: LiveDoc): void => live.flushTurn()

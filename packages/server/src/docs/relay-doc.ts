@@ -1,5 +1,6 @@
 /**
- * The Y.Doc a relay keeps per loaded document, built to cost as little heap
+ * The Y.Doc a relay keeps per loaded document (and the small Yjs helpers its
+ * documents share: merging a turn, measuring held-back content), built to cost as little heap
  * as Yjs allows: a relay holds one for every document in use, and Y.Doc's
  * defaults are made for editors, not for a server holding thousands.
  *
@@ -14,6 +15,7 @@
  *   function rather than a closure per document.
  */
 import * as Y from 'yjs'
+import { DEFAULT_FAN_IN, UpdateCoalescer } from '@meridian/core'
 import type { LiveDoc } from './live-doc.js'
 
 const collectEverything = (): boolean => true
@@ -32,3 +34,15 @@ export const createRelayDoc = (live: LiveDoc): Y.Doc => {
 
 /** The LiveDoc a relay Y.Doc belongs to. */
 export const liveDocOf = (doc: Y.Doc): LiveDoc | undefined => doc.meta as LiveDoc | undefined
+
+/** One turn's updates as one; a long turn goes through the coalescer, whose cost stays linear. */
+export const mergeTurn = (updates: Uint8Array[]): Uint8Array => {
+  if (updates.length === 1) return updates[0]!
+  if (updates.length <= DEFAULT_FAN_IN) return Y.mergeUpdates(updates)
+  const coalescer = new UpdateCoalescer()
+  for (const u of updates) coalescer.push(u)
+  return coalescer.take()!
+}
+
+/** Bytes Yjs holds back for a document (updates whose dependencies are missing). */
+export const heldBackBytes = (store: Y.Doc['store']): number => (store.pendingStructs?.update.byteLength ?? 0) + (store.pendingDs?.byteLength ?? 0)

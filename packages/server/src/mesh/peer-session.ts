@@ -24,11 +24,9 @@ import {
   encodeCatchupDone,
   encodeDelta,
   encodeDigest,
-  encodeRefused,
   encodePeerSyncStep1 as encodePeerStep1,
   encodePeerSyncStep2 as encodePeerStep2,
   tryDecode,
-  validateUpdate,
   type PeerMessage,
 } from '@meridian/core'
 import type { PeerLink } from './peer-link.js'
@@ -40,8 +38,9 @@ import type { PeerOrigin } from '../docs/origin.js'
 import { DigestIndex, differingBuckets, docsToRepair } from './digest.js'
 import { loadCursor, saveCursor } from './cursor.js'
 import { MarkTracker } from './mark-tracker.js'
+import { walkFeed } from './catchup-walk.js'
+import { applyFromPeer, regionMayHold } from './peer-apply.js'
 
-const FEED_PAGE = 500
 /** Keeps frames well under the receiver's batch and payload limits. */
 const MAX_DELTAS_PER_FRAME = 1000
 
@@ -178,26 +177,15 @@ export class PeerSession {
     await this.ctx.committer.flush()
     if (this.closed) return
     const startSeq = this.ctx.store.lastSeq()
-    const seen = new Set<string>()
-    let after = this.cursor
-    let docs = 0
-    for (;;) {
-      const page = await this.ctx.store.readFeed(after, FEED_PAGE)
-      if (this.closed) return
-      if (page.length === 0) break
-      const step1s: Uint8Array[] = []
-      for (const entry of page) {
-        after = entry.seq
-        if (seen.has(entry.doc) || !this.ctx.policy.allows(entry.doc, this.peerRegion)) continue
-        seen.add(entry.doc)
-        const live = await this.ctx.docs.acquire(entry.doc)
-        if (this.closed) return
-        this.pendingCatchupDocs.add(entry.doc)
-        step1s.push(encodePeerStep1(entry.doc, Y.encodeStateVector(live.doc)))
-      }
-      docs += step1s.length
-      this.link.sendEncoded(step1s, 0, 0)
-    }
+    const docs = await walkFeed(
+      this.ctx,
+      this.peerRegion,
+      this.cursor,
+      (step1s) => this.link.sendEncoded(step1s, 0, 0),
+      (doc) => this.pendingCatchupDocs.add(doc),
+      () => this.closed,
+    )
+    if (docs === null) return
     this.catchupDone = { seq: startSeq, docs }
     this.lastCatchupDocs = docs
     this.events.catchupSent(docs)
@@ -289,17 +277,21 @@ export class PeerSession {
         this.ctx.observer.replicationLag?.(this.peerRegion, msg.originRegion, lag)
         const origin: PeerOrigin = { kind: 'peer', fromRegion: this.peerRegion, originRegion: msg.originRegion, originTime: msg.originTime }
         if (this.ctx.peerDeltaFilter && !this.ctx.peerDeltaFilter(msg.doc, msg.update)) return msg.seq
-        await this.applyFromPeer(msg.doc, msg.update, origin, touched, replies)
+        await applyFromPeer(this.ctx, this.peerRegion, msg.doc, msg.update, origin, touched, replies)
         return msg.seq
       }
       case 'sync-step2': {
         const origin: PeerOrigin = { kind: 'peer', fromRegion: this.peerRegion, originRegion: this.peerRegion, originTime: Date.now() }
-        await this.applyFromPeer(msg.doc, msg.update, origin, touched, replies)
+        await applyFromPeer(this.ctx, this.peerRegion, msg.doc, msg.update, origin, touched, replies)
         return msg.seq
       }
       case 'sync-step1': {
         // The answer carries the document's content: both ends must be in its placement.
-        if (!this.allowedHere(msg.doc, replies) || !this.allowedThere(msg.doc, replies)) return 0
+        if (
+          !regionMayHold(this.ctx, this.peerRegion, msg.doc, this.ctx.region, 'peer-sent-disallowed-doc', replies) ||
+          !regionMayHold(this.ctx, this.peerRegion, msg.doc, this.peerRegion, 'peer-requested-disallowed-doc', replies)
+        )
+          return 0
         const live = await this.ctx.docs.acquire(msg.doc)
         replies.push(encodePeerStep2(msg.doc, live.encodeStateAsUpdate(msg.stateVector), this.sendsDeltas ? this.takeCatchupMark(msg.doc) : 0))
         // The acceptor answers a step1 with its own, so the dialer can send what the acceptor lacks.
@@ -341,36 +333,6 @@ export class PeerSession {
     const mark = this.issueMark(null)
     this.pendingCatchupDocs.delete(doc)
     return mark
-  }
-
-  private allowedHere(doc: string, replies: Uint8Array[]): boolean {
-    if (this.ctx.policy.allows(doc, this.ctx.region)) return true
-    this.ctx.observer.policyDenied?.(this.peerRegion)
-    this.ctx.audit.record({ kind: 'peer-sent-disallowed-doc', doc, peerRegion: this.peerRegion })
-    replies.push(encodeRefused(doc, `region ${this.ctx.region} may not hold this document`))
-    return false
-  }
-
-  /** A peer asking for a document its region may not hold is refused and audited, like one sending it. */
-  private allowedThere(doc: string, replies: Uint8Array[]): boolean {
-    if (this.ctx.policy.allows(doc, this.peerRegion)) return true
-    this.ctx.observer.policyDenied?.(this.peerRegion)
-    this.ctx.audit.record({ kind: 'peer-requested-disallowed-doc', doc, peerRegion: this.peerRegion })
-    replies.push(encodeRefused(doc, `region ${this.peerRegion} may not hold this document`))
-    return false
-  }
-
-  private async applyFromPeer(doc: string, update: Uint8Array, origin: PeerOrigin, touched: Set<LiveDoc>, replies: Uint8Array[]): Promise<void> {
-    if (!this.allowedHere(doc, replies)) return
-    const valid = tryDecode(() => validateUpdate(update, { maxBytes: this.ctx.maxMessageBytes }))
-    if (!valid.ok) throw valid.error
-    const live = await this.ctx.docs.acquire(doc)
-    // A document being reloaded refuses updates; the link reconnects and catch-up resends.
-    if (live.isStale) throw new Error(`document ${doc} is being reloaded`)
-    const before = live.effectiveUpdates
-    live.apply(update.slice(), origin)
-    if (live.effectiveUpdates === before) this.ctx.observer.deltaNotForwarded?.('no-change')
-    touched.add(live)
   }
 
   private issueMark(covered: number | null): number {
