@@ -7,7 +7,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
 import * as Y from 'yjs'
-import { CloseCode, encodeDelta, encodeHello, encodePeerSyncStep1, type PeerMessage } from '@meridian/core'
+import { CloseCode, PEER_PROTOCOL_VERSION, encodeDelta, encodeHello, encodePeerSyncStep1, type PeerMessage } from '@meridian/core'
 import { MemoryDocStore, PEER_PATH, Relay } from '@meridian/server'
 import { connectRoguePeer, type RoguePeer } from '../support/rogue-peer.js'
 import { GatedStore } from '../support/gated-store.js'
@@ -38,14 +38,14 @@ const within = <T>(ms: number, what: string, promise: Promise<T>): Promise<T> =>
 }
 
 describe('peer session', () => {
-  it('refuses a hello of another protocol version, naming both', async () => {
+  it.each([['an older', PEER_PROTOCOL_VERSION - 1], ['a newer', PEER_PROTOCOL_VERSION + 1]])('refuses a hello of %s protocol version, naming both', async (_, version) => {
     const eu = await new Relay({ region: 'eu', logLevel: 'silent' }).start()
     cleanups.push(() => eu.close())
     const ws = new WebSocket(`${eu.url}${PEER_PATH}`)
     await new Promise((resolve) => ws.once('open', resolve))
     const closed = new Promise<[number, string]>((resolve) => ws.once('close', (code, reason) => resolve([code, reason.toString()])))
-    ws.send(encodeHello({ version: 2, relayId: 'future', region: 'us', policyHash: 'x', time: Date.now(), nonce: new Uint8Array(16), auth: new Uint8Array([0]) }))
-    expect(await closed).toEqual([CloseCode.PeerRejected, 'peer protocol 2 not supported; this relay speaks 1'])
+    ws.send(encodeHello({ version, relayId: 'other', region: 'us', policyHash: 'x', time: Date.now(), nonce: new Uint8Array(16), auth: new Uint8Array([0]) }))
+    expect(await closed).toEqual([CloseCode.PeerRejected, `peer protocol ${version} not supported; this relay speaks ${PEER_PROTOCOL_VERSION}`])
   })
 
   it("refuses a peer's sync-step1 for a document the peer's region may not hold", async () => {

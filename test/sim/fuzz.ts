@@ -36,8 +36,14 @@ export const runFuzz = async (options: FuzzOptions): Promise<FuzzSummary> => {
   const totals = { attempted: 0, acknowledged: 0 }
   let runs = 0
   let worst: ScheduleOutcome | null = null
-  const property = fc.asyncProperty(simCommands, async (cmds) => {
-    const outcome = await runSchedule({ regions: 3, clientsPerDoc: 2, docs: SIM_DOCS, seed: options.seed, ...(options.broken ? { broken: true } : {}) }, cmds)
+  // Both peer framings: the link stream (the default) turns a frame the
+  // simulator loses, repeats or reorders within a link into a closed link;
+  // standalone frames let every such message through to the protocol above.
+  const property = fc.asyncProperty(simCommands, fc.boolean(), async (cmds, linkStream) => {
+    const outcome = await runSchedule(
+      { regions: 3, clientsPerDoc: 2, docs: SIM_DOCS, seed: options.seed, linkStream, ...(options.broken ? { broken: true } : {}) },
+      cmds,
+    )
     runs++
     options.onProgress?.(runs)
     totals.attempted += outcome.attempted
@@ -47,7 +53,7 @@ export const runFuzz = async (options: FuzzOptions): Promise<FuzzSummary> => {
       const message =
         `invariant broken: ${outcome.divergences.length} divergences, ${outcome.lost} lost acknowledged updates, ` +
         `${outcome.residencyViolations.length} residency violations\n${[...outcome.divergences, ...outcome.residencyViolations].slice(0, 5).join('\n')}`
-      if (!worst) options.onFirstFailure?.(`schedule ${runs}: ${message}\n${String(cmds)}`)
+      if (!worst) options.onFirstFailure?.(`schedule ${runs} (link stream ${linkStream ? 'on' : 'off'}): ${message}\n${String(cmds)}`)
       worst = outcome
       throw new Error(message)
     }

@@ -17,6 +17,8 @@ export interface SimOptions {
   clientsPerDoc: number
   docs: string[]
   seed: number
+  /** Peer frames in the link stream (the relay default) or standalone. */
+  linkStream?: boolean
   /** A deliberately broken relay: acknowledges every tenth peer delta (the first, the eleventh, …) without applying it. */
   broken?: boolean
 }
@@ -88,6 +90,7 @@ export class SimCluster {
         peerBackoffBaseMs: 1,
         peerBackoffMaxMs: 20,
         peerCursorFollowMs: 2,
+        peerLinkStream: this.options.linkStream ?? true,
       },
       {
         store: new MemoryDocStore({ volume: slot.volume }),

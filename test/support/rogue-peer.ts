@@ -6,7 +6,10 @@
  */
 import { inflateRawSync } from 'node:zlib'
 import WebSocket from 'ws'
-import { decodeBatchMessages, decodePeerMessage, encodeBatch, encodeBatchPayload, encodeHello, PEER_PROTOCOL_VERSION, type PeerMessage } from '@meridian/core'
+import {
+  decodeBatchMessages, decodePeerMessage, encodeBatch, encodeBatchPayload, encodeHello,
+  BATCH_STREAM_POSITIONS, PEER_LINK_DICTIONARY_BYTES, PEER_PROTOCOL_VERSION, type PeerMessage,
+} from '@meridian/core'
 import { PEER_PATH } from '@meridian/server'
 
 export interface RoguePeer {
@@ -29,10 +32,22 @@ export const connectRoguePeer = async (relayUrl: string, region: string, policyH
   await new Promise((resolve) => ws.once('message', resolve))
   const received: PeerMessage[] = []
   const listeners = new Set<() => void>()
+  // The relay's frames form a stream (protocol 2): read here from the
+  // codec's description, independently of the relay's own LinkStream.
+  let dictionary = Buffer.alloc(0)
+  let position = 0
   ws.on('message', (data: Buffer) => {
     const outer = decodePeerMessage(new Uint8Array(data))
     if (outer.type !== 'batch') return
-    received.push(...decodeBatchMessages(outer.compressed ? new Uint8Array(inflateRawSync(outer.payload)) : outer.payload))
+    let payload = outer.payload
+    if (outer.stream !== null) {
+      if (outer.stream !== position++ % BATCH_STREAM_POSITIONS) throw new Error('rogue peer: relay frame out of sequence')
+      if (outer.compressed) payload = new Uint8Array(inflateRawSync(payload, { windowBits: 12, ...(dictionary.length ? { dictionary } : {}) }))
+      dictionary = Buffer.concat([dictionary, payload]).subarray(-PEER_LINK_DICTIONARY_BYTES)
+    } else if (outer.compressed) {
+      payload = new Uint8Array(inflateRawSync(payload))
+    }
+    received.push(...decodeBatchMessages(payload))
     for (const l of [...listeners]) l()
   })
   return {

@@ -79,7 +79,7 @@ const validArb: fc.Arbitrary<PeerMessage> = fc.oneof(
     entries: fc.array(fc.record({ doc: docArb, hash: bytesArb }), { maxLength: 4 }),
   }),
   fc.record({ type: fc.constant('refused' as const), doc: docArb, reason: fc.string({ maxLength: 16 }) }),
-  fc.record({ type: fc.constant('batch' as const), compressed: fc.boolean(), payload: bytesArb }),
+  fc.record({ type: fc.constant('batch' as const), compressed: fc.boolean(), stream: fc.option(fc.integer({ min: 0, max: 63 }), { nil: null }), payload: bytesArb }),
 )
 
 /** Whatever decodes must re-encode to bytes that decode to the same message. */
@@ -130,7 +130,11 @@ describe('peer codec fuzz: only DecodeError, always fast', () => {
     fc.assert(
       fc.property(validArb, fc.nat(), (msg, cut) => {
         const bytes = encodePeerMessage(msg)
-        const r = attempt(() => decodePeerMessage(bytes.subarray(0, cut % bytes.length)))
+        // A batch's payload runs to the end of the frame, so a prefix past its
+        // flags is a shorter batch; the payload's own framing (and deflate's)
+        // refuses the cut when it is read (see 'batches of damaged messages').
+        const end = msg.type === 'batch' ? Math.min(cut % bytes.length, 1) : cut % bytes.length
+        const r = attempt(() => decodePeerMessage(bytes.subarray(0, end)))
         expect(r.ok).toBe(false)
       }),
       { numRuns: RUNS },
@@ -167,7 +171,6 @@ describe('peer codec fuzz: only DecodeError, always fast', () => {
         [PeerMessageType.DigestBucket, 0, ...varint(n), 1, 0x61, 0],
         [PeerMessageType.Digest, ...varint(n), 0],
         [PeerMessageType.SyncStep1, 1, 0x61, ...varint(n)],
-        [PeerMessageType.Batch, 0, ...varint(n), 0],
       ]
       for (const c of cases) expect(attempt(() => decodePeerMessage(Uint8Array.from(c))).ok).toBe(false)
       expect(attempt(() => decodeBatchPayload(Uint8Array.from([...varint(n), 2, 6, 1]))).ok).toBe(false)

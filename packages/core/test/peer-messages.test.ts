@@ -96,7 +96,12 @@ const innerArbs: Record<Exclude<PeerMessage['type'], 'hello' | 'batch'>, fc.Arbi
   refused: fc.record({ type: fc.constant('refused' as const), doc: docArb, reason: fc.string({ unit: 'binary', maxLength: 40 }) }),
 }
 const innerArb: fc.Arbitrary<PeerMessage> = fc.oneof(...Object.values(innerArbs))
-const batchArb = fc.record({ type: fc.constant('batch' as const), compressed: fc.boolean(), payload: bytesArb(0, 200) })
+const batchArb = fc.record({
+  type: fc.constant('batch' as const),
+  compressed: fc.boolean(),
+  stream: fc.option(fc.integer({ min: 0, max: 63 }), { nil: null }),
+  payload: bytesArb(0, 200),
+})
 
 const expectCode = (fn: () => unknown, code: DecodeError['code']): void => {
   let caught: unknown
@@ -129,7 +134,7 @@ describe('peer messages: round trip', () => {
       fc.property(fc.array(innerArb, { maxLength: 12 }), fc.boolean(), (inner, compressed) => {
         const payload = encodeBatchPayload(inner.map(encodePeerMessage))
         const outer = decodePeerMessage(encodeBatch(compressed, payload))
-        expectSame(outer, { type: 'batch', compressed, payload })
+        expectSame(outer, { type: 'batch', compressed, stream: null, payload })
         if (outer.type !== 'batch') throw new Error('unreachable')
         expectSame(decodeBatchMessages(outer.payload), inner)
       }),
@@ -183,7 +188,15 @@ describe('peer messages: golden bytes (the wire format must not drift)', () => {
   it('batch of an ack and a catch-up request', () => {
     const payload = encodeBatchPayload([encodeAck(5), encodeCatchupRequest(128)])
     expect(payload).toEqual(hex('02 02 0605 03 018001'))
-    expect(encodeBatch(true, payload)).toEqual(hex('0b 01 08 02020605030180 01'))
+    expect(encodeBatch(true, payload)).toEqual(hex('0b 01 0202060503018001'))
+  })
+
+  it('batch stream flags: bit 1, then the position modulo 64 in bits 2–7', () => {
+    const payload = hex('01 02 0605')
+    expect(encodeBatch(true, payload, 5)).toEqual(hex('0b 17 01020605'))
+    expect(encodeBatch(false, payload, 64 + 5)).toEqual(hex('0b 16 01020605'))
+    expect(decodePeerMessage(hex('0b 16 01020605'))).toEqual({ type: 'batch', compressed: false, stream: 5, payload })
+    expect(decodePeerMessage(hex('0b fe'))).toEqual({ type: 'batch', compressed: false, stream: 63, payload: new Uint8Array(0) })
   })
 
   it('digest bucket assignment (FNV-1a 32, mod 256)', () => {
@@ -192,7 +205,7 @@ describe('peer messages: golden bytes (the wire format must not drift)', () => {
   })
 
   it('type numbers', () => {
-    expect(PEER_PROTOCOL_VERSION).toBe(1)
+    expect(PEER_PROTOCOL_VERSION).toBe(2)
     expect(Object.values(PeerMessageType)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11])
   })
 })
@@ -292,8 +305,8 @@ describe('peer messages: malformed input yields the right DecodeError code', () 
     ['digest-bucket with bucket out of range', hex('09 8002 00'), 'bad-value'],
     ['digest with the wrong bucket count', hex('07 02 00 00'), 'bad-value'],
     ['digest-bucket count past the end', hex('09 01 05 01 61 00'), 'bad-length'],
-    ['batch with reserved flag bits', hex('0b 02 00'), 'bad-value'],
-    ['batch payload past end', hex('0b 00 09 00'), 'bad-length'],
+    ['standalone batch with position bits', hex('0b 05'), 'bad-value'],
+    ['batch payload over maxPayloadBytes', hex('0b 00 010203'), 'too-large', { maxPayloadBytes: 2 }],
     ['doc over maxStringBytes', encodeRefused('abcdef', ''), 'bad-length', { maxStringBytes: 5 }],
     ['update over maxPayloadBytes', encodeSyncStep2('d', new Uint8Array(11)), 'bad-length', { maxPayloadBytes: 10 }],
     ['bucket entries over maxListLength', withType(PeerMessageType.DigestBucket, (e) => {

@@ -154,6 +154,7 @@ export class Relay {
         observer,
         maxMessageBytes: o.maxMessageBytes,
         highWaterBytes: o.peerHighWaterBytes,
+        linkStream: o.peerLinkStream,
         digestIntervalMs: o.digestIntervalMs,
         cursorFollowMs: o.peerCursorFollowMs,
         ackTimeoutMs: o.peerAckTimeoutMs,

@@ -13,6 +13,7 @@ import {
   PEER_MIN_NONCE_BYTES,
   PEER_MAX_NONCE_BYTES,
   BATCH_FLAG_COMPRESSED,
+  BATCH_FLAG_STREAM,
   resolvePeerLimits,
   type PeerMessage,
   type HelloMessage,
@@ -30,6 +31,11 @@ const readId = (r: SafeReader, field: string): string => {
   const s = r.readVarString(field, PEER_MAX_ID_BYTES)
   if (s.length === 0) throw bad(`${field}: must not be empty`)
   return s
+}
+
+const readBatchBody = (r: SafeReader, maxBytes: number): Uint8Array => {
+  if (r.remaining > maxBytes) throw new DecodeError('too-large', `batch payload: ${r.remaining} bytes, over the limit of ${maxBytes}`)
+  return r.readRest()
 }
 
 const readDoc = (r: SafeReader, limits: Limits): string => {
@@ -123,8 +129,14 @@ const readBody = (r: SafeReader, type: number, limits: Limits): PeerMessage => {
     }
     case PeerMessageType.Batch: {
       const flags = r.readUint8('batch flags')
-      if ((flags & ~BATCH_FLAG_COMPRESSED) !== 0) throw bad(`batch flags: reserved bits set (0x${flags.toString(16)})`)
-      return { type: 'batch', compressed: flags === BATCH_FLAG_COMPRESSED, payload: r.readVarBytes('batch payload', limits.maxPayloadBytes) }
+      const inStream = (flags & BATCH_FLAG_STREAM) !== 0
+      if (!inStream && flags > BATCH_FLAG_COMPRESSED) throw bad(`batch flags: position bits set on a standalone frame (0x${flags.toString(16)})`)
+      return {
+        type: 'batch',
+        compressed: (flags & BATCH_FLAG_COMPRESSED) !== 0,
+        stream: inStream ? flags >> 2 : null,
+        payload: readBatchBody(r, limits.maxPayloadBytes),
+      }
     }
     default:
       throw new DecodeError('unknown-type', `peer message: unknown type ${type}`)

@@ -1,5 +1,5 @@
 /**
- * Relay-to-relay ("peer") protocol, version 1.
+ * Relay-to-relay ("peer") protocol, version 2.
  *
  * Every message is one binary WebSocket frame: `varUint type`, then the
  * fields below, and nothing after them (leftover bytes are an error).
@@ -19,7 +19,18 @@
  *   8     digest-bucket-request  varUint bucket
  *   9     digest-bucket          varUint bucket, varUint count, count × (varString doc, varUint8Array hash)
  *   10    refused                varString doc, varString reason
- *   11    batch                  uint8 flags (bit 0: payload is deflate-raw), varUint8Array payload
+ *   11    batch                  uint8 flags, payload (the rest of the frame, no length)
+ *
+ *   batch flags: bit 0 (BATCH_FLAG_COMPRESSED) the payload is deflate-raw;
+ *   bit 1 (BATCH_FLAG_STREAM) the frame belongs to its direction's stream,
+ *   and bits 2–7 hold its position in that stream modulo 64. A stream
+ *   frame's payload, once inflated, is appended to the direction's
+ *   dictionary: the last PEER_LINK_DICTIONARY_BYTES payload bytes of the
+ *   stream frames before it; a compressed stream frame is deflated with that
+ *   dictionary preset and a window of the same size (deflate-raw window bits
+ *   12), so a small delta costs a few back-references into the deltas before it. A frame out of position (lost, repeated or reordered,
+ *   which TCP never does) cannot be inflated and closes the link. Frames
+ *   without bit 1 stand alone (bits 2–7 zero) and touch no dictionary.
  *
  *   batch payload (after inflating): varUint count, count × varUint8Array message
  *
@@ -32,11 +43,15 @@
  * subarray views of the input, not copies: a caller that keeps one beyond the
  * life of the input buffer, or hands the buffer to someone who mutates it,
  * must copy it first. Views keep hot-path decoding allocation-free.
+ *
+ * Version 2 added the batch stream (version 1 had bit 0 only) and dropped
+ * the batch payload's length prefix, which the frame already gives; versions must
+ * match, so a relay speaking 1 is refused at the hello with a reason.
  */
 import * as encoding from 'lib0/encoding'
 import { MeridianError } from '../errors.js'
 
-export const PEER_PROTOCOL_VERSION = 1
+export const PEER_PROTOCOL_VERSION = 2
 
 export const PeerMessageType = {
   Hello: 0, CatchupRequest: 1, CatchupDone: 2, SyncStep1: 3, SyncStep2: 4, Delta: 5,
@@ -55,6 +70,15 @@ export const PEER_MAX_HASH_BYTES = 64
 export const PEER_MIN_NONCE_BYTES = 8
 export const PEER_MAX_NONCE_BYTES = 64
 export const BATCH_FLAG_COMPRESSED = 0x01
+export const BATCH_FLAG_STREAM = 0x02
+/** Stream positions wrap at this modulus (the six high bits of the flags). */
+export const BATCH_STREAM_POSITIONS = 64
+/**
+ * How far back a stream frame may refer. Deltas of a steady link repeat
+ * document names, regions and Yjs client ids within a few frames, and a
+ * small window keeps deflate's per-frame setup cheap.
+ */
+export const PEER_LINK_DICTIONARY_BYTES = 4096
 
 export interface HelloMessage {
   type: 'hello'
@@ -89,7 +113,8 @@ export type PeerMessage =
   | { type: 'digest-bucket-request'; bucket: number }
   | { type: 'digest-bucket'; bucket: number; entries: DigestEntry[] }
   | { type: 'refused'; doc: string; reason: string }
-  | { type: 'batch'; compressed: boolean; payload: Uint8Array }
+  /** `stream`: the frame's stream position modulo BATCH_STREAM_POSITIONS, or null for a standalone frame. */
+  | { type: 'batch'; compressed: boolean; stream: number | null; payload: Uint8Array }
 export type PeerMessageKind = PeerMessage['type']
 export type PeerMessageOf<K extends PeerMessageKind> = Extract<PeerMessage, { type: K }>
 export type HelloFields = Omit<HelloMessage, 'type' | 'auth'>
@@ -280,11 +305,17 @@ export const encodeRefused = (doc: string, reason: string): Uint8Array => {
   return encoding.toUint8Array(enc)
 }
 
-/** `payload` is encodeBatchPayload's output, deflated by the caller when `compressed`. */
-export const encodeBatch = (compressed: boolean, payload: Uint8Array): Uint8Array => {
+/**
+ * `payload` is encodeBatchPayload's output, deflated by the caller when
+ * `compressed`; `stream` is the frame's position in its direction's stream
+ * (any non-negative integer, sent modulo BATCH_STREAM_POSITIONS) or null.
+ */
+export const encodeBatch = (compressed: boolean, payload: Uint8Array, stream: number | null = null): Uint8Array => {
+  if (stream !== null && (!Number.isSafeInteger(stream) || stream < 0)) throw invalid(`batch stream position must be a non-negative integer, got ${stream}`)
   const enc = start(PeerMessageType.Batch)
-  encoding.writeUint8(enc, compressed ? BATCH_FLAG_COMPRESSED : 0)
-  encoding.writeVarUint8Array(enc, payload)
+  const streamBits = stream === null ? 0 : BATCH_FLAG_STREAM | ((stream % BATCH_STREAM_POSITIONS) << 2)
+  encoding.writeUint8(enc, (compressed ? BATCH_FLAG_COMPRESSED : 0) | streamBits)
+  encoding.writeUint8Array(enc, payload)
   return encoding.toUint8Array(enc)
 }
 
@@ -301,7 +332,7 @@ export const encodePeerMessage = (msg: PeerMessage): Uint8Array => {
     case 'digest-bucket-request': return encodeDigestBucketRequest(msg.bucket)
     case 'digest-bucket': return encodeDigestBucket(msg.bucket, msg.entries)
     case 'refused': return encodeRefused(msg.doc, msg.reason)
-    case 'batch': return encodeBatch(msg.compressed, msg.payload)
+    case 'batch': return encodeBatch(msg.compressed, msg.payload, msg.stream)
   }
 }
 

@@ -71,6 +71,12 @@ export const relayOptionsSchema = z
      * long the link must be quiet before its cursor is moved to the feed's head.
      */
     peerCursorFollowMs: z.number().int().min(1).default(250),
+    /**
+     * Deflate each peer frame against the link's recent frames (protocol 2's
+     * batch stream): an immediate delta then costs less than its raw update.
+     * Off sends standalone frames, deflated only when large (more bytes, less CPU).
+     */
+    peerLinkStream: z.boolean().default(true),
     /** A peer link's send buffer above which its queued deltas wait (and keep coalescing). */
     peerHighWaterBytes: z.number().int().min(64 * 1024).default(1024 * 1024),
     /** Peer reconnect backoff: exponential from base to cap, with full jitter. */

@@ -36,6 +36,8 @@ export interface MeshContext {
   readonly maxMessageBytes: number
   /** Send-buffer level above which queued deltas wait (they keep coalescing). */
   readonly highWaterBytes: number
+  /** Send frames in the link stream, deflated against the link's dictionary. */
+  readonly linkStream: boolean
   readonly digestIntervalMs: number
   /** Quiet time after an unsent change before the cursor follows the feed (see PeerSession.noteUnsentChange). */
   readonly cursorFollowMs: number

@@ -240,7 +240,7 @@ export class Mesh extends EventEmitter {
   }
 
   private openSession(socket: MessageSocket, role: SessionRole, hello: HelloMessage): PeerSession {
-    const link = new PeerLink(socket, { maxPayloadBytes: this.ctx.maxMessageBytes * 4 })
+    const link = new PeerLink(socket, { maxPayloadBytes: this.ctx.maxMessageBytes * 4 }, this.ctx.linkStream)
     const session = new PeerSession(this.ctx, link, role, hello.region, hello.relayId, hello.policyHash === this.ctx.policy.hash, {
       cursor: (seq) => this.emit('cursor', hello.region, seq),
       catchupSent: (docs) => this.emit('catchup-sent', hello.region, docs),

@@ -1,11 +1,12 @@
 /**
  * Framing of one relay-to-relay WebSocket: after the hello, every frame is a
- * `batch` of peer messages, deflated when that makes it smaller. Counts wire
- * bytes (what crossed the link) and raw update bytes (what Yjs produced), so
- * operators see what compression and coalescing save.
+ * `batch` of peer messages, deflated when that makes it smaller: against the
+ * link's dictionary when the relay streams (the default), alone otherwise.
+ * Counts wire bytes (what crossed the link) and raw update bytes (what Yjs
+ * produced), so operators see what compression and coalescing save.
  */
-import { deflateRawSync, inflateRawSync } from 'node:zlib'
 import type { MessageSocket } from '../transport/socket.js'
+import { LinkStream, inflate, standaloneFrame } from './link-stream.js'
 import {
   DecodeError,
   decodeBatchMessages,
@@ -15,9 +16,6 @@ import {
   type PeerMessage,
   type PeerDecodeLimits,
 } from '@meridian/core'
-
-/** Below this a deflate header costs more than it saves. */
-const COMPRESS_FROM_BYTES = 128
 
 export interface LinkCounters {
   framesOut: number
@@ -39,11 +37,17 @@ const updateBytesOf = (msg: PeerMessage): number =>
 
 export class PeerLink {
   readonly counters = newCounters()
+  private readonly outStream: LinkStream | null
+  private readonly inStream = new LinkStream()
 
+  /** `stream`: send frames in the link stream (a peer may stream either way; both are read). */
   constructor(
     readonly socket: MessageSocket,
     private readonly limits: PeerDecodeLimits & { maxPayloadBytes: number },
-  ) {}
+    stream = true,
+  ) {
+    this.outStream = stream ? new LinkStream() : null
+  }
 
   get bufferedAmount(): number {
     return this.socket.bufferedAmount
@@ -57,8 +61,8 @@ export class PeerLink {
   sendEncoded(messages: readonly Uint8Array[], rawBytes: number, deltas: number): void {
     if (messages.length === 0 || !this.open) return
     const payload = encodeBatchPayload(messages)
-    const deflated = payload.byteLength >= COMPRESS_FROM_BYTES ? new Uint8Array(deflateRawSync(payload)) : null
-    const frame = deflated && deflated.byteLength < payload.byteLength ? encodeBatch(true, deflated) : encodeBatch(false, payload)
+    const out = this.outStream ? this.outStream.next(payload) : standaloneFrame(payload)
+    const frame = encodeBatch(out.compressed, out.body, out.stream)
     this.counters.framesOut++
     this.counters.wireBytesOut += frame.byteLength
     this.counters.rawUpdateBytesOut += rawBytes
@@ -72,14 +76,9 @@ export class PeerLink {
     this.counters.wireBytesIn += bytes.byteLength
     const outer = decodePeerMessage(bytes, this.limits)
     if (outer.type !== 'batch') throw new DecodeError('bad-value', `expected a batch frame, got ${outer.type}`)
-    let payload = outer.payload
-    if (outer.compressed) {
-      try {
-        payload = new Uint8Array(inflateRawSync(outer.payload, { maxOutputLength: this.limits.maxPayloadBytes }))
-      } catch (cause) {
-        throw new DecodeError('too-large', 'compressed batch does not inflate within the payload limit', { cause })
-      }
-    }
+    const payload = outer.stream !== null
+      ? this.inStream.accept(outer.stream, outer.compressed, outer.payload, this.limits.maxPayloadBytes)
+      : outer.compressed ? inflate(outer.payload, this.limits.maxPayloadBytes) : outer.payload
     const messages = decodeBatchMessages(payload, this.limits)
     for (const m of messages) {
       this.counters.rawUpdateBytesIn += updateBytesOf(m)
