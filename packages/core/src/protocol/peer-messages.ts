@@ -27,10 +27,11 @@
  *   frame's payload, once inflated, is appended to the direction's
  *   dictionary: the last PEER_LINK_DICTIONARY_BYTES payload bytes of the
  *   stream frames before it; a compressed stream frame is deflated with that
- *   dictionary preset and a window of the same size (deflate-raw window bits
- *   12), so a small delta costs a few back-references into the deltas before it. A frame out of position (lost, repeated or reordered,
- *   which TCP never does) cannot be inflated and closes the link. Frames
- *   without bit 1 stand alone (bits 2–7 zero) and touch no dictionary.
+ *   dictionary preset and a window of the same size (deflate-raw window
+ *   bits 12), so a small delta costs a few back-references into the deltas
+ *   before it. A frame out of position (lost, repeated or reordered, which
+ *   TCP never does) is refused before it is inflated, and closes the link.
+ *   Frames without bit 1 stand alone (bits 2–7 zero) and touch no dictionary.
  *
  *   batch payload (after inflating): varUint count, count × varUint8Array message
  *
