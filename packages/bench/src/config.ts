@@ -16,7 +16,7 @@ const QUICK: Profile = {
   name: 'quick',
   fanout: { clients: 10, inflight: 16, rate: 20, warmupMs: 500, durationMs: 2500, lightWarmupMs: 500, lightDurationMs: 2000, rounds: 1 },
   persistence: { docs: 10, inflight: 16, durationMs: 3000 },
-  memory: { docCounts: [1000], evictMs: 1000 },
+  memory: { docCounts: [500], evictMs: 1000 },
   coldload: { edits: 260_000, samples: 1 },
   crossregion: { docs: 10, ratesPerWriter: [5, 20], batchedCadenceMs: 100, warmupMs: 500, durationMs: 3000, delays: { eu_us: 40, us_ap: 80, eu_ap: 120 } },
   catchup: { docCounts: [1000], changedFraction: 0.01 },
