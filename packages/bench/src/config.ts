@@ -14,8 +14,8 @@ export interface Profile {
 
 const QUICK: Profile = {
   name: 'quick',
-  fanout: { clients: 10, inflight: 16, rate: 20, warmupMs: 500, durationMs: 2500, lightWarmupMs: 500, lightDurationMs: 2000, rounds: 1 },
-  persistence: { docs: 10, inflight: 16, durationMs: 3000 },
+  fanout: { clients: 10, inflight: 16, rate: 20, warmupMs: 500, durationMs: 2000, lightWarmupMs: 500, lightDurationMs: 1500, rounds: 1 },
+  persistence: { docs: 10, inflight: 16, durationMs: 2000 },
   memory: { docCounts: [500], evictMs: 1000 },
   coldload: { edits: 260_000, samples: 1 },
   crossregion: { docs: 10, ratesPerWriter: [5, 20], batchedCadenceMs: 100, warmupMs: 500, durationMs: 3000, delays: { eu_us: 40, us_ap: 80, eu_ap: 120 } },
