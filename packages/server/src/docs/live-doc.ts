@@ -52,7 +52,6 @@ export interface LiveDocHooks {
   onStale?(doc: LiveDoc): void
 }
 
-
 /** No sender, one connection's id, or this: several connections or a peer. */
 const NO_SENDER = -2
 const MANY_SENDERS = -1

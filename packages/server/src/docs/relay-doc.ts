@@ -1,8 +1,9 @@
 /**
  * The Y.Doc a relay keeps per loaded document (and the small Yjs helpers its
- * documents share: merging a turn, measuring held-back content), built to cost as little heap
- * as Yjs allows: a relay holds one for every document in use, and Y.Doc's
- * defaults are made for editors, not for a server holding thousands.
+ * documents share: merging a turn, measuring held-back content), built to
+ * cost as little heap as Yjs allows: a relay holds one for every document in
+ * use, and Y.Doc's defaults are made for editors, not for a server holding
+ * thousands.
  *
  * - Its guid is the document name (no random uuid string per doc).
  * - One shared gcFilter instead of a fresh closure per doc.
